@@ -1,0 +1,1 @@
+"""Widgets that draw analysis results (one module per view). Imported lazily by results."""
