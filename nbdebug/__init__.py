@@ -20,6 +20,7 @@ _EXPORTS = {
     "Dataset": "nbdebug.adapters.dataset:Dataset",
     "ModelAdapter": "nbdebug.adapters.base:ModelAdapter",
     "summary": "nbdebug.analysis.summary:summary",
+    "ModelSummary": "nbdebug.analysis.summary:ModelSummary",
     "complexity": "nbdebug.analysis.complexity:complexity",
     "datasets": "nbdebug.datasets",
 }
