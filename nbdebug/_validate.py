@@ -94,6 +94,10 @@ def encode_labels(
     if hasattr(labels, "numpy") and not isinstance(labels, np.ndarray):  # torch / tf tensors
         labels = labels.numpy() if not hasattr(labels, "detach") else labels.detach().cpu().numpy()
     arr = np.asarray(labels)
+    if arr.dtype.kind in "US" and isinstance(labels, (list, tuple)) and not all(isinstance(v, str) for v in labels):
+        # numpy would turn [1, "a"] into ["1", "a"]: keep the labels as the user gave them
+        arr = np.empty(len(labels), dtype=object)
+        arr[:] = list(labels)
     if arr.ndim != 1:
         hint = ""
         if arr.ndim == 2 and arr.shape[1] > 1:
