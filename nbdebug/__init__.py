@@ -23,6 +23,10 @@ _EXPORTS = {
     "ModelSummary": "nbdebug.analysis.summary:ModelSummary",
     "complexity": "nbdebug.analysis.complexity:complexity",
     "datasets": "nbdebug.datasets",
+    "capacity": "nbdebug.analysis.capacity:capacity",
+    "CapacityReport": "nbdebug.analysis.capacity:CapacityReport",
+    "ComplexityReport": "nbdebug.analysis.complexity:ComplexityReport",
+    "size_to": "nbdebug.analysis.capacity:size_to",
 }
 
 __all__ = sorted(_EXPORTS)
