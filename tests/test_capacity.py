@@ -407,3 +407,48 @@ def test_to_frame():
     frame = nd.capacity(mlp_2_4_2_1()).to_frame()
     assert list(frame.columns[:3]) == ["name", "kind", "category"]
     assert frame.capacity_bits.sum() == 18 and frame.is_bottleneck.sum() == 1
+
+
+# -- sizing ----------------------------------------------------------------------------------------
+def build_mlp(width):
+    """2-w-w-1: capacity 3w + min(w² + w, w) + min(w + 1, w) = 5w bits."""
+    import torch.nn as nn
+
+    return nn.Sequential(nn.Linear(2, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 1))
+
+
+def test_size_to_finds_the_smallest_width_reaching_the_target():
+    rep = nd.size_to(build_mlp, 1000)
+    assert rep.best_multiplier == 200 and rep.total_bits[rep.best_index] == 1000 and rep.reached
+    assert np.array_equal(rep.total_bits, 5 * rep.multipliers.astype(int))
+    assert rep.total_bits[rep.best_index - 1] < 1000
+    assert len(rep.multipliers) < 20, "doubling then bisection, not a scan"
+    assert rep.best.total_bits == 1000 and rep.to_frame().best.sum() == 1
+
+
+def test_size_to_a_dataset():
+    X, y = friedland_2d("spiral")  # 12 bits
+    rep = nd.size_to(build_mlp, (X, y))
+    assert rep.target_bits == 12 and rep.best_multiplier == 3
+    assert nd.size_to(build_mlp, nd.complexity(X, y)).best_multiplier == 3
+
+
+def test_size_to_explicit_candidates_and_unreachable_target():
+    rep = nd.size_to(lambda m: build_mlp(round(4 * m)), 10_000, multipliers=[2.5, 0.5, 1])
+    assert list(rep.multipliers) == [0.5, 1, 2.5] and list(rep.total_bits) == [10, 20, 50]
+    assert not rep.reached and rep.best_multiplier == 2.5 and "no candidate" in rep.warnings[0]
+    capped = nd.size_to(build_mlp, 10_000, max_multiplier=8)
+    assert capped.multipliers.max() == 8 and not capped.reached
+
+
+def test_size_to_bad_inputs():
+    with pytest.raises(TypeError, match="build_fn"):
+        nd.size_to(42, 10)
+    with pytest.raises(ValueError, match="target_bits"):
+        nd.size_to(build_mlp, -3)
+    with pytest.raises(TypeError, match="target_bits"):
+        nd.size_to(build_mlp, "big")
+    with pytest.raises(ValueError, match="multipliers"):
+        nd.size_to(build_mlp, 10, multipliers=[0, 1])
+    with pytest.raises(RuntimeError, match="multiplier 1"):
+        nd.size_to(lambda m: 1 / 0, 10)

@@ -445,3 +445,176 @@ def capacity(model: Any, input_shape=None, data=None, rule: str = "friedland") -
         report.verdict_level = level
         report.warnings.extend(report_complexity.warnings)
     return report
+
+
+# -- sizing ("model warehouse", paper section 4) -----------------------------------------------------
+@dataclass(eq=False)
+class SizingReport(Result):
+    """Candidates of one architecture at several sizes, and the one whose capacity fits a target.
+
+    Attributes
+    ----------
+    multipliers : ndarray of float
+        The width (or depth) multipliers tried, ascending.
+    total_bits : ndarray of int
+        Capacity of the model built at each multiplier.
+    n_params : ndarray of int
+        Trainable parameters of each.
+    target_bits : int
+    best_index : int
+        Index of the smallest multiplier whose capacity reaches the target (the largest capacity
+        when none does).
+    reports : list of CapacityReport
+        One per candidate, same order.
+    rule : str
+    warnings : list of str
+    """
+
+    multipliers: np.ndarray
+    total_bits: np.ndarray
+    n_params: np.ndarray
+    target_bits: int
+    best_index: int
+    reports: list
+    rule: str = "friedland"
+    warnings: list = field(default_factory=list)
+
+    _title = "Model sizing"
+
+    @property
+    def best_multiplier(self) -> float:
+        value = float(self.multipliers[self.best_index])
+        return int(value) if value.is_integer() else value
+
+    @property
+    def best(self) -> CapacityReport:
+        return self.reports[self.best_index]
+
+    @property
+    def reached(self) -> bool:
+        return bool(self.total_bits[self.best_index] >= self.target_bits)
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame({
+            "multiplier": self.multipliers, "total_bits": self.total_bits, "n_params": self.n_params,
+            "ratio_to_target": self.total_bits / max(self.target_bits, 1),
+            "best": np.arange(len(self.multipliers)) == self.best_index,
+        })
+
+    def __repr__(self) -> str:
+        return (f"SizingReport(candidates={len(self.multipliers)}, target_bits={self.target_bits:,}, "
+                f"best_multiplier={self.best_multiplier}, best_bits={int(self.total_bits[self.best_index]):,})")
+
+    def _make_widget(self):
+        from ..views.capacity import SizingWidget
+
+        return SizingWidget(self)
+
+    def figure(self, *, log_scale: bool = True, figsize=None, color="#4e79a7", target_color="#e15759"):
+        """Capacity of every candidate against its multiplier, with the target line."""
+        from ..views.capacity import sizing_figure
+
+        return sizing_figure(self, log_scale=log_scale, figsize=figsize, color=color, target_color=target_color)
+
+
+def _target_bits(target) -> int:
+    if isinstance(target, (ComplexityReport, tuple, list)) or type(target).__name__ == "Dataset":
+        return int(_data_complexity(target).expected_bits)
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer, float, np.floating)):
+        raise TypeError(
+            "target_bits: expected a number of bits, a ComplexityReport, a Dataset or an (X, y) pair; "
+            f"got {type(target).__name__}"
+        )
+    if not np.isfinite(target) or target <= 0:
+        raise ValueError(f"target_bits: expected a positive number of bits, got {target}")
+    return int(math.ceil(target))
+
+
+def size_to(build_fn, target_bits, *, input_shape=None, multipliers=None, rule: str = "friedland",
+            max_multiplier: int = 4096) -> SizingReport:
+    """Find the multiplier at which ``build_fn(multiplier)`` has the capacity ``target_bits``.
+
+    Parameters
+    ----------
+    build_fn : callable
+        ``build_fn(m) -> model`` builds the architecture at width (or depth) multiplier ``m``.
+        Models are built without training; only their layer graphs are read.
+    target_bits : int, ComplexityReport, Dataset or (X, y)
+        The capacity to reach; data is turned into its expected complexity
+        (:func:`nbdebug.complexity`).
+    input_shape : tuple of int, optional
+        Passed to :func:`capacity` for every candidate.
+    multipliers : sequence of numbers, optional
+        Candidates to try. By default integers are searched: 1, 2, 4, ... until the capacity
+        reaches the target (or ``max_multiplier``), then bisection finds the smallest integer that
+        reaches it, assuming capacity grows with the multiplier.
+    rule : {"friedland", "paper"}
+    max_multiplier : int
+        Upper end of the default search.
+
+    Returns
+    -------
+    SizingReport
+        All candidates tried, the best one (smallest multiplier reaching the target) and a chart.
+    """
+    if not callable(build_fn):
+        raise TypeError(f"build_fn: expected a callable taking a multiplier, got {type(build_fn).__name__}")
+    check_choice(rule, "rule", RULES)
+    target = _target_bits(target_bits)
+    found: dict[float, CapacityReport] = {}
+
+    def evaluate(m):
+        key = float(m)
+        if key not in found:
+            try:
+                model = build_fn(m)
+            except Exception as exc:
+                raise RuntimeError(f"build_fn: failed to build a model at multiplier {m!r}: {exc}") from exc
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                found[key] = capacity(model, input_shape, rule=rule)
+            if caught and not any("unsupported" in w for w in notes):
+                notes.append(str(caught[0].message))
+        return found[key].total_bits
+
+    notes: list[str] = []
+    if multipliers is not None:
+        values = sorted({float(m) for m in multipliers})
+        if not values or any(not np.isfinite(v) or v <= 0 for v in values):
+            raise ValueError(f"multipliers: expected positive numbers, got {list(multipliers)!r}")
+        for v in values:
+            evaluate(int(v) if v.is_integer() else v)
+    else:
+        max_multiplier = int(max_multiplier)
+        if max_multiplier < 1:
+            raise ValueError(f"max_multiplier: expected an integer >= 1, got {max_multiplier}")
+        lo, hi = 0, 1
+        while evaluate(hi) < target and hi < max_multiplier:
+            lo, hi = hi, min(hi * 2, max_multiplier)
+        if evaluate(hi) >= target:
+            # smallest integer in (lo, hi] that reaches the target
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if evaluate(mid) >= target:
+                    hi = mid
+                else:
+                    lo = mid
+    keys = sorted(found)
+    reports = [found[k] for k in keys]
+    bits = np.array([r.total_bits for r in reports], dtype=np.int64)
+    reaching = np.flatnonzero(bits >= target)
+    if reaching.size:
+        best = int(reaching[0])
+    else:
+        best = int(np.argmax(bits))
+        notes.append(f"no candidate reaches {target:,} bits; the largest has {int(bits[best]):,} bits")
+    if np.any(np.diff(bits) < 0):
+        notes.append("capacity does not grow with the multiplier everywhere: the bisection may have missed "
+                     "a smaller candidate; pass multipliers= to try them all")
+    return SizingReport(
+        multipliers=np.array(keys, dtype=np.float64), total_bits=bits,
+        n_params=np.array([r.n_params for r in reports], dtype=np.int64), target_bits=target,
+        best_index=best, reports=reports, rule=rule, warnings=notes,
+    )
