@@ -47,6 +47,8 @@ class ComplexityReport(Result):
         Samples per class.
     warnings : list of str
         Plain-words caveats: the heuristic is calibrated on balanced two-class data.
+    points : ndarray of float, shape (n, 2), or None
+        The samples themselves when they have two features (drawn as the paper's Figure 1).
     """
 
     changes: int
@@ -60,8 +62,32 @@ class ComplexityReport(Result):
     classes: list
     class_counts: np.ndarray
     warnings: list = field(default_factory=list)
+    points: np.ndarray | None = field(default=None, repr=False)
 
     _title = "Dataset complexity"
+
+    def _make_widget(self):
+        from ..views.capacity import ComplexityWidget
+
+        return ComplexityWidget(self)
+
+    def figure(self, *, figsize=None, markersize=12):
+        """The sorted projection coloured by class with the label changes marked, and for 2-D
+        data the scatter itself (main paper, Figure 1)."""
+        from ..views.capacity import complexity_figure
+
+        return complexity_figure(self, figsize=figsize, markersize=markersize)
+
+    def to_frame(self):
+        """One row per sample in sorted order: rank, sample index, projection, class, change."""
+        import pandas as pd
+
+        change = np.zeros(self.n_samples, dtype=bool)
+        change[self.change_points] = True
+        return pd.DataFrame({
+            "sample": self.order, "projection": self.projection[self.order],
+            "label": [self.classes[c] for c in self.y[self.order]], "change": change,
+        })
 
     @property
     def n_samples(self) -> int:
@@ -137,4 +163,5 @@ def complexity(X, y) -> ComplexityReport:
         classes=classes,
         class_counts=counts,
         warnings=warnings,
+        points=np.array(flat, dtype=np.float64) if dims == 2 else None,
     )
