@@ -452,3 +452,35 @@ def test_size_to_bad_inputs():
         nd.size_to(build_mlp, 10, multipliers=[0, 1])
     with pytest.raises(RuntimeError, match="multiplier 1"):
         nd.size_to(lambda m: 1 / 0, 10)
+
+
+def test_meta_shape_propagation_matches_a_real_forward_and_runs_no_user_hook():
+    import torch
+
+    from nbdebug.adapters.torch_model import _meta_shapes
+
+    model = zoo.torch_residual()
+    calls = []
+    handle = model.conv_a.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        rep = nd.as_model(model, (1, 8, 8))
+        layers = rep.layers
+    finally:
+        handle.remove()
+    assert calls == [], "shapes come from meta tensors, not from running the user's model"
+    model.eval()
+    with torch.no_grad():
+        h = torch.relu(model.bn(model.stem(torch.zeros(1, 1, 8, 8))))
+    by = {n.name: n for n in layers}
+    assert by["relu"].output_shape == tuple(h.shape[1:]) and by["cat"].output_shape == (8, 8, 8)
+    assert by["head"].output_shape == (10,)
+    # an op whose output shape depends on the data has no meta kernel: the real forward runs
+    import torch.fx as fx
+
+    class DataShaped(torch.nn.Module):
+        def forward(self, x):
+            return torch.nonzero(x + 1)
+
+    traced = fx.symbolic_trace(DataShaped())
+    assert _meta_shapes(traced, torch.zeros(1, 4)) is False
+    assert nd.as_model(DataShaped(), (4,)).layers[-1].output_shape == (2,)
