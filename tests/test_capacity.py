@@ -484,3 +484,16 @@ def test_meta_shape_propagation_matches_a_real_forward_and_runs_no_user_hook():
     traced = fx.symbolic_trace(DataShaped())
     assert _meta_shapes(traced, torch.zeros(1, 4)) is False
     assert nd.as_model(DataShaped(), (4,)).layers[-1].output_shape == (2,)
+
+
+def test_layers_without_neurons_on_the_raw_input_keep_it_unbounded():
+    import torch.nn as nn
+
+    model = nn.Sequential(nn.Flatten(), nn.Dropout(0.1), nn.Linear(64, 512), nn.ReLU(), nn.Linear(512, 10))
+    rep = nd.capacity(model, input_shape=(1, 8, 8))
+    assert rep.layers[1].bits_out == math.inf and rep.layers[2].bits_out == math.inf
+    assert caps(rep) == [0, 0, 0, 64 * 512 + 512, 0, 512]
+    keras = pytest.importorskip("keras")
+    k = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dropout(0.1),
+                          keras.layers.Dense(512, activation="relu"), keras.layers.Dense(10)])
+    assert nd.capacity(k).total_bits == rep.total_bits

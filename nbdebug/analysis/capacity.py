@@ -271,7 +271,12 @@ def _friedland_rows(nodes) -> list:
         else:
             cap = 0
             note = f"unsupported layer kind {node.kind!r} with {params:,} parameters: not counted"
-        bits_out = math.inf if node.category == "input" and not node.inbound else min(_units(node.output_shape), bits_in)
+        if role == "pass" and math.isinf(bits_in):
+            # no neuron yet on this path: the outputs are still the data (flattened, pooled,
+            # normalised), not one-bit unit outputs, so the flow stays unbounded
+            bits_out = math.inf
+        else:
+            bits_out = min(_units(node.output_shape), bits_in)
         out_bits[node.name] = bits_out
         rows.append(LayerCapacity(
             name=node.name, kind=node.kind, category=node.category, params=params, bits_in=bits_in,
@@ -391,7 +396,9 @@ def capacity(model: Any, input_shape=None, data=None, rule: str = "friedland") -
     - the model's input delivers unbounded bits;
     - ``bits_in`` is the *sum* of ``bits_out`` over the inbound nodes (a concatenation or an
       addition receives every branch's bits);
-    - ``bits_out = min(prod(output_shape), bits_in)``: a unit outputs at most one bit;
+    - ``bits_out = min(prod(output_shape), bits_in)``: a unit outputs at most one bit; layers
+      without neurons that see only the raw input (a leading ``Flatten``, pooling or
+      normalisation of the input) pass the unbounded flow on, as their outputs are still data;
     - layers with neurons (dense, convolution, recurrent, attention, embedding, and functional
       matmuls with a trainable operand) add ``min(trainable params, bits_in)``;
       normalisation, per-unit parameters (PReLU) and parameter-free layers add nothing;
