@@ -73,57 +73,74 @@ function capRenderCapacity(model, root) {
   root.classList.add("nbd-capacity");
   const log = capToggle(model, "log_scale", "log scale", "nbd-log-toggle");
   const all = capToggle(model, "show_all", "all layers", "nbd-all-toggle");
-  const header = capHeader(model, root, [log.btn, all.btn]);
+  const ruleBtn = nbEl("button", {
+    type: "button", "data-testid": "nbd-rule-toggle", class: "nbd-toggle",
+    title: "switch between Friedland's rules per path and the paper's literal Algorithm 1",
+  });
+  const syncRule = () => {
+    const paper = model.get("rule") === "paper";
+    ruleBtn.textContent = paper ? "rule: Algorithm 1" : "rule: Friedland";
+    ruleBtn.setAttribute("aria-pressed", paper ? "true" : "false");
+  };
+  ruleBtn.addEventListener("click", () => nbSet(model, "rule", model.get("rule") === "paper" ? "friedland" : "paper"));
+  syncRule();
+  const header = capHeader(model, root, [log.btn, all.btn, ruleBtn]);
   header.setAttribute("data-testid", "nbd-capacity-toolbar");
   const banner = capBanner(root);
   const legend = nbEl("div", { class: "nbd-legend" });
   const wrap = nbEl("div", { class: "nbd-chart-wrap" });
   const total = nbEl("div", { class: "nbd-sub", "data-testid": "nbd-total" });
+  const notes = nbEl("div", { class: "nbd-notes" });
   const tableWrap = nbEl("div", { class: "nbd-table-wrap" });
-  root.append(legend, wrap, total);
-  capNotes(model, root);
-  root.append(tableWrap);
+  root.append(legend, wrap, total, notes, tableWrap);
   const tip = nbTooltip(root);
 
-  const info = model.get("layer_info") || [];
-  const cap = capNums(model.get("capacity_bits"));
-  const bitsIn = capNums(model.get("bits_in")).map(capBits);
-  const bitsOut = capNums(model.get("bits_out")).map(capBits);
-  const params = capNums(model.get("params"));
-  const expected = model.get("expected_bits");
-
-  const verdict = model.get("verdict");
-  banner.textContent = verdict || "";
-  banner.style.display = verdict ? "" : "none";
-  if (model.get("banner")) banner.classList.add(model.get("banner"));
-  total.textContent = `total capacity ${nbInt(model.get("total_bits"))} bits` +
-    (expected !== null && expected !== undefined ? ` · dataset needs ${nbInt(expected)} bits` : "");
-  legend.append(nbEl("span", { class: "nbd-key-bar", text: "capacity bits" }),
-    nbEl("span", { class: "nbd-key-flow", text: "bits flowing out" }));
-  if (expected !== null && expected !== undefined) legend.append(nbEl("span", { class: "nbd-key-expected", text: "dataset needs" }));
-  if (info.some((r) => !r.supported)) legend.append(nbEl("span", { class: "nbd-key-unsupported", text: "unsupported (not counted)" }));
-
-  // table under the chart: every node, in execution order
-  const table = nbEl("table", { class: "nbd-layer-table", "data-testid": "nbd-layer-table" });
-  const cols = [["#", true], ["Layer"], ["Kind"], ["Output"], ["Params", true], ["Bits in", true],
-    ["Capacity bits", true], ["Bits out", true], ["Note"]];
-  const head = nbEl("tr");
-  for (const [label, num] of cols) head.append(nbEl("th", { class: num ? "nbd-num" : "", text: label }));
-  table.append(nbEl("thead", {}, [head]));
-  const tbody = nbEl("tbody");
+  let info = [], cap = [], bitsIn = [], bitsOut = [], params = [], expected = null;
   const rowEls = new Map();
-  info.forEach((r, i) => {
-    const tr = nbEl("tr", { class: "nbd-row" + (r.supported ? "" : " nbd-row-unsupported"), "data-name": r.name });
-    const cells = [[String(i), true], [r.name + (r.is_bottleneck ? "  ◀ bottleneck" : "")], [r.kind], [r.output_shape],
-      [nbInt(params[i]), true], [capFmtBits(bitsIn[i]), true], [nbInt(cap[i]), true], [capFmtBits(bitsOut[i]), true]];
-    for (const [text, num] of cells) tr.append(nbEl("td", { class: num ? "nbd-num" : "", text }));
-    tr.append(nbEl("td", { class: "nbd-note", text: (r.supported ? "" : "unsupported: ") + r.note }));
-    tr.addEventListener("click", () => nbSet(model, "selected_layer", model.get("selected_layer") === r.name ? "" : r.name));
-    tbody.append(tr);
-    rowEls.set(r.name, tr);
-  });
-  table.append(tbody);
-  tableWrap.append(table);
+
+  /** Read the synced data and rebuild everything that is not the chart. */
+  function load() {
+    info = model.get("layer_info") || [];
+    cap = capNums(model.get("capacity_bits"));
+    bitsIn = capNums(model.get("bits_in")).map(capBits);
+    bitsOut = capNums(model.get("bits_out")).map(capBits);
+    params = capNums(model.get("params"));
+    expected = model.get("expected_bits");
+    const has = expected !== null && expected !== undefined;
+    header.querySelector(".nbd-sub").textContent = model.get("subtitle");
+    const verdict = model.get("verdict");
+    banner.textContent = verdict || "";
+    banner.style.display = verdict ? "" : "none";
+    banner.className = "nbd-banner " + (model.get("banner") || "");
+    total.textContent = `total capacity ${nbInt(model.get("total_bits"))} bits` + (has ? ` · dataset needs ${nbInt(expected)} bits` : "");
+    legend.replaceChildren(nbEl("span", { class: "nbd-key-bar", text: "capacity bits" }),
+      nbEl("span", { class: "nbd-key-flow", text: "bits flowing out" }));
+    if (has) legend.append(nbEl("span", { class: "nbd-key-expected", text: "dataset needs" }));
+    if (info.some((r) => !r.supported)) legend.append(nbEl("span", { class: "nbd-key-unsupported", text: "unsupported (not counted)" }));
+    notes.replaceChildren(...(model.get("notes") || []).map((n) => nbEl("div", { text: "⚠ " + n })));
+
+    // the table under the chart: every node, in execution order
+    const table = nbEl("table", { class: "nbd-layer-table", "data-testid": "nbd-layer-table" });
+    const cols = [["#", true], ["Layer"], ["Kind"], ["Output"], ["Params", true], ["Bits in", true],
+      ["Capacity bits", true], ["Bits out", true], ["Note"]];
+    const head = nbEl("tr");
+    for (const [label, num] of cols) head.append(nbEl("th", { class: num ? "nbd-num" : "", text: label }));
+    table.append(nbEl("thead", {}, [head]));
+    const tbody = nbEl("tbody");
+    rowEls.clear();
+    info.forEach((r, i) => {
+      const tr = nbEl("tr", { class: "nbd-row" + (r.supported ? "" : " nbd-row-unsupported"), "data-name": r.name });
+      const cells = [[String(i), true], [r.name + (r.is_bottleneck ? "  ◀ bottleneck" : "")], [r.kind], [r.output_shape],
+        [nbInt(params[i]), true], [capFmtBits(bitsIn[i]), true], [nbInt(cap[i]), true], [capFmtBits(bitsOut[i]), true]];
+      for (const [text, num] of cells) tr.append(nbEl("td", { class: num ? "nbd-num" : "", text }));
+      tr.append(nbEl("td", { class: "nbd-note", text: (r.supported ? "" : "unsupported: ") + r.note }));
+      tr.addEventListener("click", () => nbSet(model, "selected_layer", model.get("selected_layer") === r.name ? "" : r.name));
+      tbody.append(tr);
+      rowEls.set(r.name, tr);
+    });
+    table.append(tbody);
+    tableWrap.replaceChildren(table);
+  }
 
   let barEls = new Map();
 
@@ -131,7 +148,7 @@ function capRenderCapacity(model, root) {
     const logScale = model.get("log_scale");
     const shown = [];
     info.forEach((r, i) => {
-      if (model.get("show_all") || params[i] > 0 || cap[i] > 0 || !r.supported || r.is_bottleneck || r.category === "input") shown.push(i);
+      if (model.get("show_all") || r.has_neurons || cap[i] > 0 || !r.supported || r.is_bottleneck || r.category === "input") shown.push(i);
     });
     const n = shown.length;
     const avail = Math.max(root.clientWidth || 720, 480) - 8;
@@ -188,7 +205,7 @@ function capRenderCapacity(model, root) {
         svg.append(nbSvg("text", { class: "nbd-bar-label", x: lx, y: ly, transform: `rotate(50 ${lx} ${ly})`, text: r.name.length > 14 ? r.name.slice(0, 13) + "…" : r.name }));
       }
     });
-    // bits flowing out of each shown layer; the input's unbounded flow is drawn at the top
+    // bits flowing out of each shown layer (unbounded flows, before the first neurons, are left out)
     const pts = shown.map((i, k) => [xAt(k), Number.isFinite(bitsOut[i]) ? y(Math.max(bitsOut[i], logScale ? 0.8 : 0)) : null]);
     let d = "";
     pts.forEach(([px, py]) => { if (py !== null) d += (d ? "L" : "M") + px.toFixed(1) + "," + py.toFixed(1); });
@@ -218,8 +235,10 @@ function capRenderCapacity(model, root) {
     if (tr && tr.scrollIntoView) tr.scrollIntoView({ block: "nearest" });
   }
 
+  load();
   draw();
-  const offs = [nbOn(model, "log_scale", draw), nbOn(model, "show_all", draw), nbOn(model, "selected_layer", mark)];
+  const offs = [nbOn(model, "log_scale", draw), nbOn(model, "show_all", draw), nbOn(model, "selected_layer", mark),
+    nbOn(model, "layer_info", () => { load(); draw(); }), nbOn(model, "rule", syncRule)];
   return () => offs.forEach((f) => f());
 }
 
@@ -277,6 +296,9 @@ function capRenderComplexity(model, root) {
     svg.append(c);
     dotEls.set(order[i], c);
   }
+  const gx = nbSvg("g", { class: "nbd-axis" });
+  for (const t of nbNiceTicks(0, n - 1, 5)) gx.append(nbSvg("text", { x: x(t), y: H - M.bottom + 14, "text-anchor": "middle", text: nbFmt(t) }));
+  svg.append(gx);
   svg.append(nbSvg("text", { class: "nbd-bar-label", x: (M.left + W - M.right) / 2, y: H - 8, "text-anchor": "middle", text: `rank by sum of features · ${changes.length} label changes` }));
   panels.append(svg);
 

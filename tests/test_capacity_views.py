@@ -134,3 +134,29 @@ def test_figure_styles_do_not_recompute(report):
     before = report.total_bits
     fig = report.figure(log_scale=False, color="black")
     assert fig.axes[0].get_yscale() == "linear" and report.total_bits == before
+
+
+def test_rule_toggle_recomputes_through_the_analysis_api():
+    X, y = friedland_2d("spiral")
+    rep = nd.capacity(mlp_2_4_2_1(), data=(X, y))
+    w = rep.widget()
+    w.selected_layer = "2"
+    w.rule = "paper"
+    paper = nd.capacity(mlp_2_4_2_1(), data=(X, y), rule="paper")
+    assert w.report.rule == "paper" and w.total_bits == paper.total_bits == 6
+    assert list(w.capacity_bits) == list(paper.capacity_bits) and w.verdict == paper.verdict
+    assert "Algorithm 1" in w.subtitle and w.selected_layer == "2"
+    w.rule = "friedland"
+    assert w.total_bits == 18 and rep.total_bits == 18, "the original report is not changed"
+    with pytest.raises(Exception):
+        w.rule = "max"
+
+
+def test_with_rule_matches_a_fresh_computation():
+    from tests import zoo
+
+    rep = nd.capacity(zoo.torch_residual(), input_shape=(1, 8, 8))
+    again = rep.with_rule("paper")
+    fresh = nd.capacity(zoo.torch_residual(), input_shape=(1, 8, 8), rule="paper")
+    assert list(again.capacity_bits) == list(fresh.capacity_bits) and again.total_bits == fresh.total_bits
+    assert again.with_rule("friedland").total_bits == rep.total_bits

@@ -75,6 +75,11 @@ class LayerCapacity:
     details: dict = field(default_factory=dict)
 
     @property
+    def has_neurons(self) -> bool:
+        """True for layers whose parameters are neurons (dense, convolution, recurrent, ...)."""
+        return self.category in NEURON_CATEGORIES or (self.params > 0 and self.kind.lower().strip("_") in _LINEAR_OPS)
+
+    @property
     def limited_by_input(self) -> bool:
         """True when the bits reaching the layer, not its parameters, set its capacity."""
         return self.capacity_bits < self.params
@@ -112,6 +117,8 @@ class CapacityReport(Result):
     verdict_level : {"under", "match", "over"} or None
     warnings : list of str
         Unsupported layers and other caveats.
+    graph : list of LayerNode
+        The layer graph the rows were computed from (see :meth:`with_rule`).
     """
 
     layers: list
@@ -128,8 +135,21 @@ class CapacityReport(Result):
     verdict: str | None = None
     verdict_level: str | None = None
     warnings: list = field(default_factory=list)
+    graph: list | None = field(default=None, repr=False)
 
     _title = "Network capacity"
+
+    def with_rule(self, rule: str) -> "CapacityReport":
+        """The same model and data under another rule, recomputed from the stored layer graph
+        (the model itself is not needed again)."""
+        check_choice(rule, "rule", RULES)
+        if self.graph is None:
+            raise TypeError("with_rule: this report holds no layer graph; call nbdebug.capacity again")
+        meta = {"model_name": self.model_name, "framework": self.framework, "graph_source": self.graph_source,
+                "input_shape": self.input_shape, "n_params": self.n_params}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # already warned when this report was made
+            return _report(self.graph, rule, meta, self.complexity)
 
     # -- data access ----------------------------------------------------------------------------
     @property
@@ -318,7 +338,7 @@ def _mark_bottleneck(rows) -> None:
     """The narrowest flow that still feeds a layer with neurons; the first layer to reach it."""
     feeds_neurons: set[str] = set()
     for row in rows:
-        if row.params > 0 or row.category in NEURON_CATEGORIES:
+        if row.has_neurons:
             feeds_neurons.update(row.inbound)
     # everything upstream of a neuron layer feeds it too
     by_name = {row.name: row for row in rows}
@@ -426,6 +446,12 @@ def capacity(model: Any, input_shape=None, data=None, rule: str = "friedland") -
     report_complexity = _data_complexity(data) if data is not None else None
     adapter = as_model(model, input_shape)
     nodes = adapter.layers
+    meta = {"model_name": adapter.name, "framework": adapter.framework, "graph_source": adapter.graph_source,
+            "input_shape": tuple(nodes[0].output_shape) if nodes else (), "n_params": int(adapter.n_params)}
+    return _report(nodes, rule, meta, report_complexity, stacklevel=3)
+
+
+def _report(nodes, rule, meta, report_complexity, *, stacklevel=2) -> CapacityReport:
     rows = _friedland_rows(nodes) if rule == "friedland" else _paper_rows(nodes)
     _mark_bottleneck(rows)
     notes = []
@@ -436,13 +462,9 @@ def capacity(model: Any, input_shape=None, data=None, rule: str = "friedland") -
         message = (f"capacity: {len(unsupported)} layer(s) of unsupported kind not counted: {listed}{more}. "
                    "Their parameters may hold information the total does not show.")
         notes.append(message)
-        warnings.warn(message, UserWarning, stacklevel=2)
+        warnings.warn(message, UserWarning, stacklevel=stacklevel)
     total = int(sum(r.capacity_bits for r in rows))
-    report = CapacityReport(
-        layers=rows, total_bits=total, rule=rule, model_name=adapter.name, framework=adapter.framework,
-        graph_source=adapter.graph_source, input_shape=tuple(nodes[0].output_shape) if nodes else (),
-        n_params=int(adapter.n_params), warnings=notes,
-    )
+    report = CapacityReport(layers=rows, total_bits=total, rule=rule, warnings=notes, graph=list(nodes), **meta)
     if report_complexity is not None:
         text, level, ratio = verdict_text(total, report_complexity.expected_bits)
         report.complexity = report_complexity

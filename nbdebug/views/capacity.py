@@ -33,12 +33,12 @@ def _shape_text(shape) -> str:
 
 
 def shown_layers(report, show_all: bool = False) -> list[int]:
-    """Indices of the layers drawn as bars: all, or those with parameters, the input, the
-    bottleneck and unsupported ones (parameter-free layers have no bar to show)."""
+    """Indices of the layers drawn as bars: all, or those with neurons or capacity, the input, the
+    bottleneck and unsupported ones (layers without neurons have no bar to show)."""
     if show_all:
         return list(range(len(report.layers)))
     return [i for i, la in enumerate(report.layers)
-            if la.params > 0 or la.capacity_bits > 0 or not la.supported or la.is_bottleneck or la.category == "input"]
+            if la.has_neurons or la.capacity_bits > 0 or not la.supported or la.is_bottleneck or la.category == "input"]
 
 
 # -- capacity ------------------------------------------------------------------------------------
@@ -46,7 +46,8 @@ class CapacityWidget(anywidget.AnyWidget):
     """Bars of per-layer capacity with the bit flow, the dataset line and the verdict.
 
     Synced state the user changes: ``log_scale`` (log/linear y axis), ``show_all`` (also draw
-    parameter-free layers), ``selected_layer`` (the clicked layer's name, "" for none).
+    parameter-free layers), ``rule`` ("friedland" or "paper": Python recomputes the rows with
+    :meth:`CapacityReport.with_rule`), ``selected_layer`` (the clicked layer's name, "" for none).
     """
 
     _esm = _ESM
@@ -67,22 +68,28 @@ class CapacityWidget(anywidget.AnyWidget):
     notes = traitlets.List(traitlets.Unicode()).tag(sync=True)
     log_scale = traitlets.Bool(True).tag(sync=True)
     show_all = traitlets.Bool(False).tag(sync=True)
+    rule = traitlets.Enum(["friedland", "paper"], default_value="friedland").tag(sync=True)
     selected_layer = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, report, **kwargs):
+        super().__init__(**self._state(report), rule=report.rule, **kwargs)
+        self._report = report
+        self.observe(self._on_rule, names="rule")
+
+    @staticmethod
+    def _state(report) -> dict:
         info = []
         for la in report.layers:
             info.append({
                 "name": la.name, "kind": la.kind, "category": la.category, "output_shape": _shape_text(la.output_shape),
                 "inbound": list(la.inbound), "supported": bool(la.supported), "is_bottleneck": bool(la.is_bottleneck),
-                "note": la.note, "details": {str(k): str(v) for k, v in la.details.items()},
+                "has_neurons": bool(la.has_neurons), "note": la.note, "details": {str(k): str(v) for k, v in la.details.items()},
             })
         rule = "Friedland's rules per path" if report.rule == "friedland" else "the paper's Algorithm 1"
-        super().__init__(
+        return dict(
             title=f"Capacity of {report.model_name}",
             subtitle=(f"{report.framework} · {len(report.layers)} nodes · {report.n_params:,} trainable params · "
                       f"{rule}"),
-            layer_info=info,
             capacity_bits=report.capacity_bits,
             bits_in=_bits_array(report.bits_in),
             bits_out=_bits_array(report.bits_out),
@@ -92,8 +99,23 @@ class CapacityWidget(anywidget.AnyWidget):
             verdict=report.verdict or "",
             banner=BANNER_CLASS.get(report.verdict_level or "", ""),
             notes=list(report.warnings),
-            **kwargs,
+            # last: the front end redraws when the rows change, with every other trait already set
+            layer_info=info,
         )
+
+    def _on_rule(self, change):
+        """The rule toggle: recompute through the analysis API from the stored layer graph."""
+        if change["new"] == self._report.rule or self._report.graph is None:
+            return
+        self._report = self._report.with_rule(change["new"])
+        with self.hold_sync():
+            for key, value in self._state(self._report).items():
+                setattr(self, key, value)
+
+    @property
+    def report(self):
+        """The report currently shown (follows the rule toggle)."""
+        return self._report
 
     @traitlets.validate("selected_layer")
     def _check_selected(self, proposal):
