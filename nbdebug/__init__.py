@@ -27,6 +27,7 @@ _EXPORTS = {
     "CapacityReport": "nbdebug.analysis.capacity:CapacityReport",
     "ComplexityReport": "nbdebug.analysis.complexity:ComplexityReport",
     "size_to": "nbdebug.analysis.capacity:size_to",
+    "SizingReport": "nbdebug.analysis.capacity:SizingReport",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -497,3 +497,42 @@ def test_layers_without_neurons_on_the_raw_input_keep_it_unbounded():
     k = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dropout(0.1),
                           keras.layers.Dense(512, activation="relu"), keras.layers.Dense(10)])
     assert nd.capacity(k).total_bits == rep.total_bits
+
+
+def test_one_layer_feeding_twice_delivers_its_bits_once():
+    keras = pytest.importorskip("keras")
+    from keras import layers
+
+    inp = keras.Input((6, 4))
+    h = layers.Dense(3)(inp)
+    att = layers.MultiHeadAttention(num_heads=1, key_dim=2)(h, h)  # query and value: the same layer
+    out = layers.Dense(1)(layers.Flatten()(att))
+    rep = nd.capacity(keras.Model(inp, out))
+    assert rep.layers[2].inbound == [rep.layers[1].name] * 2 or len(set(rep.layers[2].inbound)) == 1
+    assert rep.layers[2].bits_in == 6 * 3 and rep.layers[2].capacity_bits == 18
+
+
+def test_embedding_recurrent_and_attention_layers_in_torch():
+    import torch
+    import torch.nn as nn
+
+    from nbdebug.adapters.torch_model import TorchModel
+
+    class Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(100, 8)
+            self.lstm = nn.LSTM(8, 16, batch_first=True)
+            self.att = nn.MultiheadAttention(16, 2, batch_first=True)
+            self.fc = nn.Linear(16, 2)
+
+        def forward(self, x):
+            h, _ = self.lstm(self.emb(x))
+            a, _ = self.att(h, h, h)
+            return self.fc(a[:, -1])
+
+    rep = nd.capacity(TorchModel(Seq(), (12,), input_dtype=torch.long))
+    by = {la.name: la for la in rep.layers}
+    assert by["emb"].capacity_bits == 800 and by["emb"].bits_out == 12 * 8
+    assert by["lstm"].capacity_bits == 96 and by["att"].capacity_bits == 96
+    assert by["fc"].bits_in == 16 and rep.total_bits == 800 + 96 + 96 + 16

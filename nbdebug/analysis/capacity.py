@@ -266,8 +266,9 @@ def _friedland_rows(nodes) -> list:
         if node.category == "input" and not node.inbound:
             bits_in = math.inf
         else:
-            # a concatenation or an addition receives the bits of every branch
-            bits_in = float(sum(out_bits.get(name, 0.0) for name in node.inbound))
+            # a concatenation or an addition receives the bits of every branch; one layer feeding
+            # twice (attention's query and value) delivers its bits once
+            bits_in = float(sum(out_bits.get(name, 0.0) for name in dict.fromkeys(node.inbound)))
         role = _role(node)
         params = int(node.params)
         if role == "neuron":
