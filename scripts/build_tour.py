@@ -133,6 +133,18 @@ for warning in need.warnings:
     print("note:", warning)
 """)
 md("""
+## Does the model fit the data?
+
+Network capacity after Friedland et al., layer by layer — the main paper's Figure 2. Each bar is
+what a layer can memorise in bits; the line shows the bits that can flow on from it, so a
+bottleneck is visible; the dashed line is what the dataset needs. The banner says it in words.
+Click a bar to select the layer; toggle the log scale or the paper's literal Algorithm 1.
+""")
+code("""
+capacity = nd.capacity(torch_model, input_shape=(1, 8, 8), data=(X, y))
+capacity
+""")
+md("""
 ## Export
 
 Every result exports to a figure for a paper, or to a standalone HTML page that renders the widget

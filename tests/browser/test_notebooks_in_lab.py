@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
 
 # how many nbdebug widgets each notebook shows at least (a notebook not listed: at least one)
-MIN_WIDGETS = {"tour.ipynb": 2}
+MIN_WIDGETS = {"tour.ipynb": 3}
 
 JS_PANEL_READY = """() => {
   const app = window.jupyterapp;
