@@ -21,6 +21,9 @@ _EXPORTS = {
     "ModelAdapter": "nbdebug.adapters.base:ModelAdapter",
     "summary": "nbdebug.analysis.summary:summary",
     "complexity": "nbdebug.analysis.complexity:complexity",
+    "resample": "nbdebug.analysis.resample:resample",
+    "resample_search": "nbdebug.analysis.resample:resample_search",
+    "ResampleReport": "nbdebug.analysis.resample:ResampleReport",
     "datasets": "nbdebug.datasets",
 }
 
