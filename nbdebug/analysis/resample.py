@@ -824,3 +824,249 @@ def resample(X, y, sampler="smote", seed=0, **sampler_params) -> ResampleReport:
         parents_max_error=max_err,
         warnings=warnings,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# complexity-minimising resampling (main paper, section 3.3.3)
+# ---------------------------------------------------------------------------------------------
+DEFAULT_SEARCH_SAMPLERS = ("smote", "smote_tomek", "smote_enn", "borderline_smote", "adasyn")
+
+
+@dataclass(eq=False)
+class ResampleSearchReport(Result):
+    """Every trial of a complexity-minimising resampling search, and the resampling it chose.
+
+    Attributes
+    ----------
+    samplers : list of str
+        Sampler labels, one per row of the arrays below.
+    changes : ndarray of float, shape (n_samplers, trials)
+        Label changes ``t`` of the resampled data (Friedland's heuristic); NaN where a trial did
+        not run (interrupted) or the sampler failed on that shuffle.
+    expected_bits : ndarray of float, shape (n_samplers, trials)
+        Expected complexity ``ceil(log2(t + 1)) * d`` in bits; NaN as above.
+    best_sampler : str
+    best_trial : int
+    best : ResampleReport
+        The chosen resampling; its row indices refer to the user's original row order.
+    expected_bits_before, changes_before : int
+        The same measures on the data before resampling.
+    errors : dict
+        ``sampler label -> message`` for samplers that raised.
+    interrupted : bool
+        True when the search was stopped (KeyboardInterrupt) after at least one trial.
+    """
+
+    samplers: list
+    changes: np.ndarray
+    expected_bits: np.ndarray
+    best_sampler: str
+    best_trial: int
+    best: ResampleReport
+    expected_bits_before: int
+    changes_before: int
+    trials: int
+    seed: int
+    errors: dict = field(default_factory=dict)
+    interrupted: bool = False
+    warnings: list = field(default_factory=list)
+
+    _title = "Complexity-minimising resampling"
+
+    def __repr__(self) -> str:
+        return (
+            f"ResampleSearchReport(samplers={self.samplers}, trials={self.trials}, "
+            f"best={self.best_sampler!r} trial {self.best_trial} "
+            f"({int(self.expected_bits[self.samplers.index(self.best_sampler), self.best_trial])} bits, "
+            f"before {self.expected_bits_before} bits), interrupted={self.interrupted})"
+        )
+
+    def to_frame(self):
+        """One row per (sampler, trial): changes, expected bits, and whether it was chosen."""
+        import pandas as pd
+
+        rows = []
+        for s, label in enumerate(self.samplers):
+            for t in range(self.trials):
+                rows.append(
+                    {"sampler": label, "trial": t, "changes": self.changes[s, t],
+                     "expected_bits": self.expected_bits[s, t],
+                     "chosen": label == self.best_sampler and t == self.best_trial}
+                )
+        return pd.DataFrame(rows)
+
+    def _make_widget(self):
+        from ..views.resample import ResampleSearchWidget
+
+        return ResampleSearchWidget(self)
+
+    def figure(self, **style):
+        """Per-trial expected complexity per sampler, the chosen trial highlighted."""
+        from ..views.resample import search_figure
+
+        return search_figure(self, **style)
+
+
+def _remap_report(rep: ResampleReport, perm: np.ndarray, X, y) -> ResampleReport:
+    """Express a report made on ``X[perm]`` in the user's original row order."""
+    import dataclasses
+
+    n = perm.size
+
+    def pool(idx):
+        idx = np.asarray(idx).copy()
+        orig = (idx >= 0) & (idx < n)
+        idx[orig] = perm[idx[orig]]
+        return idx
+
+    kept = np.sort(perm[rep.kept])
+    pairs = np.sort(pool(rep.tomek_pairs), axis=1) if rep.tomek_pairs.size else rep.tomek_pairs
+    new = dataclasses.replace(
+        rep,
+        source=pool(rep.source),
+        kept=kept,
+        removed=np.setdiff1d(np.arange(n), kept),
+        synthetic_parents=pool(rep.synthetic_parents),
+        generated_parents=pool(rep.generated_parents),
+        tomek_pairs=pairs,
+        X_before=X,
+        y_before=y,
+    )
+    return new
+
+
+def resample_search(X, y, samplers=DEFAULT_SEARCH_SAMPLERS, trials: int = 5, seed=0,
+                    progress: bool = True, **sampler_params) -> ResampleSearchReport:
+    """Shuffle, resample, measure the expected complexity; repeat; keep the least complex result.
+
+    The capacity-minimising resampling of the main paper (section 3.3.3): for every trial the
+    rows are shuffled (one permutation per trial, shared by all samplers so they compete on the
+    same order), each sampler resamples the shuffled data with a trial-specific random state, and
+    Friedland's expected complexity (:func:`nbdebug.complexity`) of the result is measured. The
+    resampled set with the fewest label changes (hence the fewest expected bits) wins; ties go to
+    the earlier sampler and trial.
+
+    Parameters
+    ----------
+    X, y : array-like
+        Data and labels, as for :func:`resample`.
+    samplers : sequence of str or imblearn sampler
+        Names of :data:`SAMPLERS` or sampler objects (cloned, never modified).
+    trials : int
+        Shuffles per sampler.
+    seed : int
+        Seeds the shuffles and the samplers' random states (the global RNG is untouched).
+    progress : bool
+        Show a ``tqdm`` progress bar.
+    **sampler_params
+        Passed to every *named* sampler (e.g. ``k_neighbors=3``).
+
+    Returns
+    -------
+    ResampleSearchReport
+
+    Notes
+    -----
+    Interrupting (the kernel's stop button, ``KeyboardInterrupt``) after at least one trial
+    returns the best result so far with ``interrupted=True``; before that, it re-raises. Nothing
+    outside the function is left changed either way.
+    """
+    from .complexity import complexity
+
+    arr = check_array(X, "X", min_ndim=1)
+    codes, classes = _encode(y, arr.shape[0])
+    trials = int(trials) if isinstance(trials, numbers.Integral) and not isinstance(trials, bool) else trials
+    if not isinstance(trials, int) or trials < 1:
+        raise ValueError(f"trials: expected an integer >= 1, got {trials!r}")
+    if isinstance(samplers, str) or not hasattr(samplers, "__iter__"):
+        samplers = [samplers]
+    samplers = list(samplers)
+    if not samplers:
+        raise ValueError("samplers: expected at least one sampler")
+    labels = []
+    for s in samplers:
+        base = s if isinstance(s, str) else type(s).__name__
+        if isinstance(s, str) and s not in SAMPLERS:
+            raise ValueError(f"samplers: expected names from {', '.join(map(repr, SAMPLERS))}; got {s!r}")
+        label, i = base, 2
+        while label in labels:
+            label, i = f"{base} ({i})", i + 1
+        labels.append(label)
+    rng = check_seed(seed, "seed")
+    y_user = np.asarray(y)
+    before = complexity(arr, y_user)
+
+    changes = np.full((len(samplers), trials), np.nan)
+    bits = np.full((len(samplers), trials), np.nan)
+    errors: dict = {}
+    best = None  # (changes, s, t, report, perm)
+    interrupted = False
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(samplers) * trials, desc="resample_search", leave=False)
+    try:
+        for t in range(trials):
+            perm = rng.permutation(arr.shape[0])
+            trial_seed = int(rng.integers(2**31 - 1))
+            X_t, y_t = arr[perm], y_user[perm]
+            for s, sampler in enumerate(samplers):
+                if labels[s] in errors:
+                    if bar is not None:
+                        bar.update(1)
+                    continue
+                try:
+                    if isinstance(sampler, str):
+                        rep = resample(X_t, y_t, sampler, seed=trial_seed, **sampler_params)
+                    else:
+                        rep = resample(X_t, y_t, sampler, seed=trial_seed)
+                except (ValueError, RuntimeError) as exc:
+                    errors[labels[s]] = str(exc)
+                    if bar is not None:
+                        bar.update(1)
+                    continue
+                if np.count_nonzero(rep.counts_after) >= 2:
+                    cx = rep.complexity_after
+                    changes[s, t], bits[s, t] = cx.changes, cx.expected_bits
+                    if best is None or cx.changes < best[0]:
+                        best = (cx.changes, s, t, rep, perm)
+                if bar is not None:
+                    bar.update(1)
+                    if best is not None:
+                        bar.set_postfix_str(f"best {labels[best[1]]}: {int(bits[best[1], best[2]])} bits")
+    except KeyboardInterrupt:
+        interrupted = True
+        if best is None:
+            raise
+    finally:
+        if bar is not None:
+            bar.close()
+    if best is None:
+        raise ValueError(
+            "samplers: every sampler failed on this data: "
+            + "; ".join(f"{k}: {v}" for k, v in errors.items())
+        )
+    _, s_best, t_best, rep, perm = best
+    chosen = _remap_report(rep, perm, arr, readonly(y_user))
+    warnings = []
+    if interrupted:
+        done = int(np.isfinite(bits).sum())
+        warnings.append(f"Interrupted after {done} of {bits.size} runs; the best result so far is kept.")
+    for label, msg in errors.items():
+        warnings.append(f"{label} failed and was skipped: {msg}")
+    return ResampleSearchReport(
+        samplers=labels,
+        changes=changes,
+        expected_bits=bits,
+        best_sampler=labels[s_best],
+        best_trial=int(t_best),
+        best=chosen,
+        expected_bits_before=before.expected_bits,
+        changes_before=before.changes,
+        trials=trials,
+        seed=seed if isinstance(seed, int) else -1,
+        errors=errors,
+        interrupted=interrupted,
+        warnings=warnings,
+    )
