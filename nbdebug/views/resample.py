@@ -14,7 +14,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ..analysis.resample import CLEANING_SAMPLERS, SAMPLERS, ResampleReport, resample
+from ..analysis.resample import CLEANING_SAMPLERS, SAMPLERS, ResampleReport, _encode, resample
 from ._base import array_serialization, load_css, load_esm
 
 #: synthetic samples shown in the image / audio gallery
@@ -121,9 +121,8 @@ def plot_state(report: ResampleReport, proj: Projection) -> dict:
     "ghosts" drawn as crosses; Tomek links join pool points.
     """
     n = report.n_before
-    lookup = {c: i for i, c in enumerate(report.classes)}
-    y_before = np.fromiter((lookup[v] for v in np.asarray(report.y_before).tolist()), np.int32, count=n)
-    y_after = np.fromiter((lookup[v] for v in np.asarray(report.y).tolist()), np.int32, count=report.n_after)
+    y_before = _encode(report.y_before, n, classes=report.classes)[0].astype(np.int32)
+    y_after = _encode(report.y, report.n_after, classes=report.classes)[0].astype(np.int32)
     gen_xy = proj.transform(report.generated)
     pool_xy = np.concatenate([proj.xy, gen_xy]) if gen_xy.size else proj.xy
     pool_y = np.concatenate([y_before, np.full(gen_xy.shape[0], -1, np.int32)])
