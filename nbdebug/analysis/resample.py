@@ -458,13 +458,52 @@ def _smote_provenance(sampler):
     return _stack(parents, weights, outs, fit_X)
 
 
+def _best_neighbour(X_new, X_cls, rows, nns_cls):
+    """For each synthetic row made from ``rows``, the neighbour column and factor that fit best."""
+    m, k = X_new.shape[0], nns_cls.shape[1]
+    best_err = np.full(m, np.inf)
+    best_col = np.zeros(m, dtype=np.int64)
+    best_w = np.zeros(m)
+    for col in range(k):
+        x_i, x_nn = X_cls[rows], X_cls[nns_cls[rows, col]]
+        w = _solve_weights(X_new, x_i, x_nn)
+        err = np.abs(X_new - (x_i + w[:, None] * (x_nn - x_i))).max(axis=1)
+        better = err < best_err
+        best_err[better], best_col[better], best_w[better] = err[better], col, w[better]
+    return best_col, best_w, best_err
+
+
+def _scan_rows(X_new, X_cls, nns_cls, tol):
+    """Rows of ADASYN's synthetic samples by a forward scan (ADASYN emits them row by row)."""
+    rows = np.full(X_new.shape[0], -1, dtype=np.int64)
+    r = 0
+    for s in range(X_new.shape[0]):
+        while r < X_cls.shape[0]:
+            _, _, err = _best_neighbour(X_new[s:s + 1], X_cls, np.array([r]), nns_cls)
+            if err[0] <= tol:
+                rows[s] = r
+                break
+            r += 1
+    return rows
+
+
 def _adasyn_provenance(sampler, X_res, y_res):
-    """ADASYN draws inline: rows follow from the recorded neighbour graph, factors are solved."""
+    """ADASYN draws inline: rows follow from the recorded neighbour graph, factors are solved.
+
+    ADASYN emits its synthetic rows grouped by base row (``np.repeat``) with counts it derives
+    from the neighbour graph; those counts are recomputed here from the recorded graph and the
+    result is verified. Should they ever disagree (a changed imblearn), a forward scan finds the
+    base rows instead. The neighbour and ``delta`` of each row are then solved on the recorded
+    within-class neighbours.
+    """
     fit_X, fit_y = sampler._nbd_fit
     log = list(getattr(sampler.nn_, "_nbd_log", []))
     n = fit_X.shape[0]
     parents, weights, outs = [], [], []
     offset = n
+    scale = max(float(np.abs(fit_X).max()), 1.0) if fit_X.size else 1.0
+    tol = (1e-9 if fit_X.dtype == np.float64 else 1e-5) * scale
+    y_new_all = np.asarray(y_res)[n:]
     for class_sample, n_samples in sampler.sampling_strategy_.items():
         if n_samples == 0:
             continue
@@ -473,26 +512,22 @@ def _adasyn_provenance(sampler, X_res, y_res):
         cls_idx = np.flatnonzero(fit_y == class_sample)
         k = nns_cls.shape[1] - 1
         nns_all, nns_cls = nns_all[:, 1:], nns_cls[:, 1:]
-        # the number of samples made from each row, as ADASYN derives it from its neighbour graph
-        ratio = np.sum(fit_y[nns_all] != class_sample, axis=1) / k
-        ratio = ratio / ratio.sum()
-        n_gen = np.rint(ratio * n_samples).astype(int)
-        m = int(n_gen.sum())
+        m = int(np.count_nonzero(y_new_all == class_sample))
         X_new = np.asarray(X_res[offset:offset + m], dtype=np.float64)
         offset += m
-        rows = np.repeat(np.arange(cls_idx.size), n_gen)
         X_cls = np.asarray(fit_X[cls_idx], dtype=np.float64)
-        best_err = np.full(m, np.inf)
-        best_col = np.zeros(m, dtype=np.int64)
-        best_w = np.zeros(m)
-        for col in range(k):
-            x_i, x_nn = X_cls[rows], X_cls[nns_cls[rows, col]]
-            w = _solve_weights(X_new, x_i, x_nn)
-            err = np.abs(X_new - (x_i + w[:, None] * (x_nn - x_i))).max(axis=1)
-            better = err < best_err
-            best_err[better], best_col[better], best_w[better] = err[better], col, w[better]
-        parents.append(np.column_stack([cls_idx[rows], cls_idx[nns_cls[rows, best_col]]]))
-        weights.append(best_w)
+        ratio = np.sum(fit_y[nns_all] != class_sample, axis=1) / k
+        n_gen = np.rint(ratio / ratio.sum() * n_samples).astype(int)
+        rows = np.repeat(np.arange(cls_idx.size), n_gen) if n_gen.sum() == m else None
+        if rows is not None:
+            col, w, err = _best_neighbour(X_new, X_cls, rows, nns_cls)
+        if rows is None or (err > tol).any():
+            rows = _scan_rows(X_new, X_cls, nns_cls, tol)
+            col, w, err = _best_neighbour(X_new, X_cls, np.maximum(rows, 0), nns_cls)
+        pair = np.column_stack([cls_idx[np.maximum(rows, 0)], cls_idx[nns_cls[np.maximum(rows, 0), col]]])
+        pair[rows < 0] = -1
+        parents.append(pair)
+        weights.append(w)
         outs.append(X_new.astype(X_res.dtype))
     return _stack(parents, weights, outs, fit_X)
 
@@ -723,8 +758,7 @@ def resample(X, y, sampler="smote", seed=0, **sampler_params) -> ResampleReport:
     from imblearn.over_sampling import ADASYN
 
     if isinstance(smote_part, ADASYN):
-        pool_X = X_res if cleaner is None else cleaner._nbd_fit[0]
-        gparents, gweights, generated = _adasyn_provenance(smote_part, pool_X, None)
+        gparents, gweights, generated = _adasyn_provenance(smote_part, X_res, y_res)
     elif "_nbd_generated" in smote_part.__dict__ or hasattr(smote_part, "nn_k_"):
         gparents, gweights, generated = _smote_provenance(smote_part)
     else:
