@@ -479,6 +479,14 @@ function nbRsRenderResample(model, el) {
       if (data.asyn.data[i]) {
         const k = nbRsFind(data.synRows.data, i);
         const a = data.synPar.data[2 * k], b = data.synPar.data[2 * k + 1];
+        if (a < 0 || b < 0) {
+          octx.strokeStyle = "#000"; octx.lineWidth = 1.5;
+          octx.beginPath(); octx.arc(x, y, 5, 0, 2 * Math.PI); octx.stroke();
+          tip.show(tx, ty, [`synthetic ${classes[data.alab.data[i]]} (row ${i})`,
+            a >= 0 ? `a jittered copy of row ${a}` : "made by the sampler without two parents"]);
+          panel.over.c.dataset.hover = "synthetic";
+          return;
+        }
         const ax = sc.sx(data.bxy.data[2 * a]), ay = sc.sy(data.bxy.data[2 * a + 1]);
         const bx = sc.sx(data.bxy.data[2 * b]), by = sc.sy(data.bxy.data[2 * b + 1]);
         for (const o of [after.over.ctx, before.over.ctx]) {

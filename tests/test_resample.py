@@ -399,3 +399,23 @@ def test_adasyn_forward_scan_agrees_with_neighbour_counts(data3):
     assert same.mean() > 0.98
     col, w, err = _best_neighbour(X_new, X[idx], rows, nns)
     assert err.max() <= 1e-9
+
+
+def test_samplers_without_interpolation_parents(data3):
+    from imblearn.under_sampling import ClusterCentroids
+
+    X, y = data3
+    # smoothed bootstrap: jittered copies are new rows with one parent (the row they copy)
+    rep = nd.resample(X, y, RandomOverSampler(shrinkage=0.5, random_state=0))
+    ref = RandomOverSampler(shrinkage=0.5, random_state=0)
+    X_ref, _ = ref.fit_resample(X, y)
+    np.testing.assert_array_equal(rep.X, X_ref)
+    assert rep.n_synthetic == X_ref.shape[0] - len(y)
+    np.testing.assert_array_equal(rep.synthetic_parents[:, 0], ref.sample_indices_[rep.synthetic_index])
+    assert (rep.synthetic_parents[:, 1] == -1).all() and np.isnan(rep.synthetic_weights).all()
+    # centroids match no original row: generated, no parents; the kept originals are found by content
+    rep = nd.resample(X, y, ClusterCentroids(random_state=0))
+    orig = rep.source < len(y)
+    np.testing.assert_array_equal(rep.X[orig], X[rep.source[orig]])
+    assert (rep.synthetic_parents == -1).all()
+    assert rep.widget().gallery_kind == ""

@@ -540,33 +540,43 @@ def _stack(parents, weights, outs, fit_X):
             np.concatenate(outs))
 
 
+def _residual(gen, x_i, x_nn, w):
+    """Row-wise max |gen - (x_i + w (x_nn - x_i))|, with as few temporaries as possible."""
+    out = np.subtract(x_nn, x_i, dtype=np.float64)
+    out *= w[:, None]
+    out += x_i
+    out -= gen
+    np.abs(out, out=out)
+    return out.max(axis=1)
+
+
 def _check_parents(generated, parents, weights, fit_X):
     """Largest residual of ``x = x_i + delta (x_nn - x_i)``; re-solve ``delta`` where needed.
 
     Borderline-SMOTE-2 scales the step towards neighbours of another class by a second random
     factor that imblearn does not expose: for those rows ``delta`` is solved on the known parents.
     """
+    weights = np.array(weights, dtype=np.float64)
     if generated.shape[0] == 0:
         return weights, 0.0
     ok = (parents >= 0).all(axis=1)
-    gen = np.asarray(generated, dtype=np.float64)
-    scale = max(float(np.abs(fit_X).max()), 1.0)
-    tol = (1e-9 if fit_X.dtype == np.float64 else 1e-5) * scale
-    weights = weights.copy()
-    err = np.full(gen.shape[0], np.inf)
-    if ok.any():
-        x_i = np.asarray(fit_X[parents[ok, 0]], dtype=np.float64)
-        x_nn = np.asarray(fit_X[parents[ok, 1]], dtype=np.float64)
-        e = np.abs(gen[ok] - (x_i + weights[ok, None] * (x_nn - x_i))).max(axis=1)
-        bad = e > tol
-        if bad.any():
-            w = _solve_weights(gen[ok][bad], x_i[bad], x_nn[bad])
-            sub = np.flatnonzero(ok)[bad]
-            weights[sub] = w
-            e[bad] = np.abs(gen[ok][bad] - (x_i[bad] + w[:, None] * (x_nn[bad] - x_i[bad]))).max(axis=1)
-        err[ok] = e
     weights[~ok] = np.nan
-    return weights, float(err.max())
+    if not ok.any():
+        return weights, 0.0
+    scale = max(float(fit_X.max()), -float(fit_X.min()), 1.0)
+    tol = (1e-9 if fit_X.dtype == np.float64 else 1e-5) * scale
+    all_ok = bool(ok.all())
+    gen = generated if all_ok else generated[ok]
+    p = parents if all_ok else parents[ok]
+    x_i, x_nn = fit_X[p[:, 0]], fit_X[p[:, 1]]
+    e = _residual(gen, x_i, x_nn, weights if all_ok else weights[ok])
+    bad = np.flatnonzero(e > tol)
+    if bad.size:
+        w = _solve_weights(np.asarray(gen[bad], np.float64), np.asarray(x_i[bad], np.float64),
+                           np.asarray(x_nn[bad], np.float64))
+        weights[np.flatnonzero(ok)[bad]] = w
+        e[bad] = _residual(gen[bad], x_i[bad], x_nn[bad], w)
+    return weights, float(e.max())
 
 
 def _strip_recording(obj):
@@ -595,19 +605,30 @@ def _tomek_pairs(tomek):
 # the public function
 # ---------------------------------------------------------------------------------------------
 def _encode(y, n, classes=None):
-    """``encode_labels`` through the unique values only (fast on 100,000s of labels)."""
+    """``encode_labels`` through the distinct values only (fast on 100,000s of labels)."""
     arr = np.asarray(y)
-    if arr.ndim != 1 or arr.shape[0] != n or arr.dtype == object:
-        return encode_labels(y, "y", n_samples=n, classes=classes, min_classes=1 if classes else 2)
-    try:
-        uniq, inverse = np.unique(arr, return_inverse=True)
-    except TypeError:
-        return encode_labels(y, "y", n_samples=n, classes=classes, min_classes=1 if classes else 2)
+    fallback = lambda: encode_labels(y, "y", n_samples=n, classes=classes,  # noqa: E731
+                                     min_classes=1 if classes else 2)
+    if arr.ndim != 1 or arr.shape[0] != n or arr.dtype == object or n == 0:
+        return fallback()
+    if arr.dtype.kind in "iu" and int(arr.max()) - int(arr.min()) <= 4 * n + 16:
+        # small-range integers: a lookup table instead of a sort
+        lo = int(arr.min())
+        present = np.bincount(arr - lo if lo else arr) > 0
+        uniq = np.flatnonzero(present) + lo
+        table = np.full(present.size, -1, dtype=np.int64)
+        table[uniq - lo] = np.arange(uniq.size)
+        inverse = table[arr - lo if lo else arr]
+    else:
+        try:
+            uniq, inverse = np.unique(arr, return_inverse=True)
+        except TypeError:
+            return fallback()
     if np.issubdtype(uniq.dtype, np.floating) and not np.isfinite(uniq).all():
         return encode_labels(y, "y", n_samples=n)  # raises, naming y
     ucodes, found = encode_labels(uniq, "y", classes=classes, min_classes=1 if classes else 2)
     codes = np.asarray(ucodes)[inverse.reshape(-1)]
-    if classes is None and np.unique(codes).size < 2:
+    if classes is None and uniq.size < 2:
         return encode_labels(y, "y", n_samples=n)  # raises "found 1 class"
     return readonly(codes), (found if classes is None else list(classes))
 
@@ -770,10 +791,16 @@ def resample(X, y, sampler="smote", seed=0, **sampler_params) -> ResampleReport:
         M = generated.shape[0]
         source = np.asarray(cleaner.sample_indices_) if cleaner is not None else np.arange(n + M)
     elif hasattr(obj, "sample_indices_"):
-        source = np.asarray(obj.sample_indices_)
-        M, max_err = 0, 0.0
-        generated = np.zeros((0, flat.shape[1]), dtype=X_res.dtype)
-        gparents, gweights = np.zeros((0, 2), np.int64), np.zeros(0)
+        source = np.asarray(obj.sample_indices_).astype(np.int64)
+        max_err = 0.0
+        # a smoothed bootstrap (RandomOverSampler(shrinkage=...)) jitters its copies: those rows
+        # are new samples with one parent, not the original rows their indices name
+        changed = np.flatnonzero((X_res != flat[source]).any(axis=1)) if X_res.shape[0] else np.zeros(0, int)
+        M = changed.size
+        generated = X_res[changed]
+        gparents = np.column_stack([source[changed], np.full(M, -1)]).astype(np.int64)
+        gweights = np.full(M, np.nan)
+        source[changed] = n + np.arange(M)
     else:
         # a sampler that hands out no indices (e.g. ClusterCentroids): match rows by content
         lookup = _row_lookup(X_res, np.arange(X_res.shape[0]), flat, np.arange(n))

@@ -99,8 +99,12 @@ def _gallery_rows(report: ResampleReport, k: int = GALLERY_SIZE) -> np.ndarray:
     m = report.n_synthetic
     if m == 0:
         return np.zeros(0, dtype=np.int64)
-    labels = np.asarray(report.y)[report.synthetic_index]
-    groups = [np.flatnonzero(labels == c) for c in dict.fromkeys(labels.tolist())]
+    labels = np.asarray(report.y)[report.synthetic_index].astype(object)
+    # only rows with two known parents can be shown between them
+    labels[(report.synthetic_parents < 0).any(axis=1)] = None
+    groups = [np.flatnonzero(labels == c) for c in dict.fromkeys(labels.tolist()) if c is not None]
+    if not groups:
+        return np.zeros(0, dtype=np.int64)
     sizes = np.array([g.size for g in groups], dtype=float)
     # slots in proportion to how many synthetic rows each class got (rare classes get most)
     quota = np.floor(k * sizes / sizes.sum()).astype(int)
