@@ -411,6 +411,7 @@ function nbRsRenderResample(model, el) {
   let latest = model.get("request_id") || 0;
   let lastInput = 0;
   let mine = false; // whether this view sent the request being answered (a model may show twice)
+  let silence = null;
   const send = nbDebounce(() => {
     latest = Math.max(latest, model.get("request_id") || 0) + 1;
     model.set("sampler", sel.value);
@@ -423,6 +424,15 @@ function nbRsRenderResample(model, el) {
     mine = true;
     status.textContent = "computing…";
     status.dataset.state = "busy";
+    const asked = latest;
+    // a standalone page (to_html) has no kernel to answer: say so instead of spinning forever
+    clearTimeout(silence);
+    silence = setTimeout(() => {
+      if (model.get("response_id") < asked && latest === asked) {
+        status.textContent = "no answer from Python yet (a saved page has no kernel: controls are inactive)";
+        status.dataset.state = "waiting";
+      }
+    }, 5000);
   }, 40);
   const onInput = () => {
     lastInput = performance.now();
@@ -526,6 +536,7 @@ function nbRsRenderResample(model, el) {
   drawAll();
   status.textContent = model.get("controls_enabled") ? "" : "controls need a sampler given by name";
   return () => {
+    clearTimeout(silence);
     for (const off of offs) off();
     for (const u of urls) URL.revokeObjectURL(u);
     root.remove();

@@ -24,6 +24,7 @@ _EXPORTS = {
     "resample": "nbdebug.analysis.resample:resample",
     "resample_search": "nbdebug.analysis.resample:resample_search",
     "ResampleReport": "nbdebug.analysis.resample:ResampleReport",
+    "ResampleSearchReport": "nbdebug.analysis.resample:ResampleSearchReport",
     "datasets": "nbdebug.datasets",
 }
 
