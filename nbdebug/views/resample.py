@@ -405,7 +405,9 @@ def resample_figure(report: ResampleReport, *, projection: str = "pca", width: f
     proj = Projection(report.X_before, projection)
     s = plot_state(report, proj)
     s["axes"] = proj.axes
-    fig = Figure(figsize=(width, height), layout="constrained")
+    # fixed margins: constrained layout measures every label several times, which is slow
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.14, top=0.91, wspace=0.22)
     ax_b, ax_a, ax_c = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 0.7]})
     k = len(report.classes)
     for ax, title in ((ax_b, f"before: {report.n_before} rows"),
@@ -453,7 +455,8 @@ def search_figure(report, *, metric: str = "changes", width: float = 7.0, height
     from matplotlib.figure import Figure
 
     values = np.asarray(report.changes if metric == "changes" else report.expected_bits, dtype=float)
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.2, top=0.9)
     ax = fig.subplots()
     S, T = values.shape
     jitter = (np.arange(T) - (T - 1) / 2) * (0.5 / max(T, 1))
