@@ -120,11 +120,11 @@ def test_export_and_html(data, tmp_path):
     X, y = data
     rep = nd.resample(X, y, "smote_tomek", seed=1)
     for ext in ("png", "svg", "pdf"):
-        path = rep.export(tmp_path / f"r.{ext}")
+        path = rep.export(tmp_path / f"r.{ext}", dpi=40, point_size=6)
         assert path.stat().st_size > 1000
     html = rep.to_html(tmp_path / "r.html").read_text()
     assert "nbRsRenderResample" in html and "<script" in html
-    fig = rep.figure()
+    fig = rep.figure(links=False)
     assert len(fig.axes) == 3
     assert "rare" in [t.get_text() for t in fig.axes[2].get_xticklabels()]
 
