@@ -23,7 +23,6 @@ checked against the equation above; the largest residual is reported as ``parent
 """
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass, field
 
@@ -607,8 +606,9 @@ def _tomek_pairs(tomek):
 def _encode(y, n, classes=None):
     """``encode_labels`` through the distinct values only (fast on 100,000s of labels)."""
     arr = np.asarray(y)
-    fallback = lambda: encode_labels(y, "y", n_samples=n, classes=classes,  # noqa: E731
-                                     min_classes=1 if classes else 2)
+    def fallback():
+        return encode_labels(y, "y", n_samples=n, classes=classes, min_classes=1 if classes else 2)
+
     if arr.ndim != 1 or arr.shape[0] != n or arr.dtype == object or n == 0:
         return fallback()
     if arr.dtype.kind in "iu" and int(arr.max()) - int(arr.min()) <= 4 * n + 16:
