@@ -29,6 +29,8 @@ def main(argv=None):
     parser.add_argument("n_rows", nargs="?", type=int, default=100_000)
     parser.add_argument("--features", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--samplers", nargs="+", default=["smote", "smote_tomek"],
+                        choices=["smote", "smote_tomek"])
     args = parser.parse_args(argv)
 
     import nbdebug as nd
@@ -46,6 +48,8 @@ def main(argv=None):
         ),
     }
     for label, (make, name) in cases.items():
+        if label not in args.samplers:
+            continue
         bare, ours, bare_cpu, ours_cpu = [], [], [], []
         for _ in range(args.repeats):
             t0, c0 = time.perf_counter(), time.process_time()
