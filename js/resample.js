@@ -599,7 +599,7 @@ function nbRsRenderSearch(model, el) {
     svg.append(axis);
     if (Number.isFinite(before)) {
       svg.append(nbSvg("line", { x1: m.l, x2: W - m.r, y1: sy(before), y2: sy(before), stroke: "#777", "stroke-dasharray": "5 4" }));
-      svg.append(nbSvg("text", { x: W - m.r, y: sy(before) - 4, "text-anchor": "end", class: "nbd-rs-barlabel", text: `before: ${before}` }));
+      svg.append(nbSvg("text", { x: m.l + 4, y: sy(before) - 4, "text-anchor": "start", class: "nbd-rs-barlabel", text: `before resampling: ${before}` }));
     }
     for (let s = 0; s < S; s++) {
       const cx = m.l + (s + 0.5) * band;
