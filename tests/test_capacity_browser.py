@@ -1,39 +1,17 @@
 """The capacity views in a real headless Chromium (standalone pages, no kernel)."""
 from __future__ import annotations
 
-import shutil
 import warnings
-from pathlib import Path
-
-import pytest
 
 import nbdebug as nd
 from nbdebug.datasets import friedland_2d
+from tests.conftest import open_html
 from tests.test_capacity import _custom_torch_model, build_mlp
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
 
 
 def open_page(browser, result, tmp_path, name):
-    path = result.to_html(tmp_path / f"{name}.html")
-    page = browser.new_page(viewport={"width": 1100, "height": 900})
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri())
-    page.wait_for_selector("#nbd-widget[data-rendered=true]", timeout=15000)
-    return page, errors
+    page = open_html(browser, result.to_html(tmp_path / f"{name}.html"))
+    return page, page.page_errors
 
 
 def test_capacity_view(browser, tmp_path):

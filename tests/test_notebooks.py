@@ -1,7 +1,6 @@
 """Every notebook runs top to bottom on a fresh kernel (the browser tests check what renders)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

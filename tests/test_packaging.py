@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import open_html
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -30,7 +32,7 @@ def test_wheel_contents(wheel):
     assert not any(n.startswith(("tests/", "js/")) for n in names)
 
 
-def test_wheel_installs_and_renders_from_fresh_venv(wheel, tmp_path):
+def test_wheel_installs_and_renders_from_fresh_venv(wheel, tmp_path, browser):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = venv / "bin" / "python"
@@ -55,19 +57,8 @@ def test_wheel_installs_and_renders_from_fresh_venv(wheel, tmp_path):
     assert static.endswith("nbdebug/static") and static.startswith(str(venv))
     assert int(esm_len) > 1000
 
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto((tmp_path / "page.html").as_uri())
-        page.wait_for_selector("#nbd-widget[data-rendered=true]", timeout=10_000)
-        assert page.locator("[data-testid=nbd-summary] tbody tr").count() == 4
-        assert page.locator("svg.nbd-gutter path.nbd-edge").count() == 3
-        browser.close()
-    assert errors == []
+    page = open_html(browser, tmp_path / "page.html")
+    assert page.locator("[data-testid=nbd-summary] tbody tr").count() == 4
+    assert page.locator("svg.nbd-gutter path.nbd-edge").count() == 3
+    assert page.page_errors == []
+    page.close()

@@ -2,6 +2,7 @@
 and check what renders and what an interaction does on the Python side."""
 from __future__ import annotations
 
+import shutil
 import time
 
 import pytest
@@ -54,6 +55,8 @@ JS_KERNEL_EXEC = """async (code) => {
 
 
 def open_notebook(page, server, path: str, ui: str = "lab"):
+    # start from the committed notebook (no outputs), whatever an earlier test left in the copy
+    shutil.copy(REPO / path, server["root"] / path)
     prefix = "lab/tree" if ui == "lab" else "notebooks"
     page.goto(f"{server['base']}/{prefix}/{path}?token={server['token']}")
     page.wait_for_function(JS_PANEL_READY, timeout=120_000, polling=250)
