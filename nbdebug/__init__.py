@@ -22,6 +22,9 @@ _EXPORTS = {
     "summary": "nbdebug.analysis.summary:summary",
     "complexity": "nbdebug.analysis.complexity:complexity",
     "datasets": "nbdebug.datasets",
+    "attack": "nbdebug.analysis.attack:attack",
+    "AttackReport": "nbdebug.analysis.attack:AttackReport",
+    "robust_accuracy_curve": "nbdebug.analysis.attack:robust_accuracy_curve",
 }
 
 __all__ = sorted(_EXPORTS)
