@@ -278,6 +278,10 @@ def attack(
                              cuda_graph=use_graph)
         engine.prepare()
         gen = engine.generator(int_seed)
+        n_classes = engine.predict_proba(engine.to_native(x_float[:1]), 1).shape[1]
+        n_classes = max(n_classes, 2)
+        if y_arr.max() >= n_classes:
+            raise ValueError(f"y: label {int(y_arr.max())} is not a class of this model ({n_classes} outputs)")
         advs, pixel_counts, before, after = [], [], [], []
         for start in range(0, len(x_float), batch_size):
             xb = engine.to_native(x_float[start:start + batch_size])
@@ -295,9 +299,6 @@ def attack(
     adversarial = np.concatenate(advs).astype(x_float.dtype, copy=False)
     probs_before = np.concatenate(before)
     probs_after = np.concatenate(after)
-    n_classes = probs_before.shape[1]
-    if y_arr.max() >= n_classes:
-        raise ValueError(f"y: label {int(y_arr.max())} is not a class of this model ({n_classes} outputs)")
 
     label_before = probs_before.argmax(1)
     label_after = probs_after.argmax(1)
