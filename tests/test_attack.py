@@ -38,8 +38,8 @@ def _train_digits_cnn():
         for p in model.parameters():
             p.copy_(torch.randn(p.shape, generator=gen) * 0.3)
     opt = torch.optim.Adam(model.parameters(), 1e-2)
-    Xt, yt = torch.tensor(X), torch.tensor(y)
-    for _ in range(60):
+    Xt, yt = torch.tensor(X[:600]), torch.tensor(y[:600])
+    for _ in range(40):
         opt.zero_grad()
         nn.functional.cross_entropy(model(Xt), yt).backward()
         opt.step()
@@ -435,3 +435,72 @@ def test_bad_data(cnn, digits):
         nd.attack(cnn, None, y[:4])
     with pytest.raises(ValueError, match="x: samples have shape"):
         nd.attack(cnn, x[:4, :, :6, :6], y[:4], input_shape=(1, 8, 8))
+
+
+# -- the view ----------------------------------------------------------------------------------------
+def test_widget_builds_and_exports(cnn, digits, tmp_path):
+    pytest.importorskip("anywidget")
+    from nbdebug.views.attack import METRICS, AttackWidget
+
+    x, y, names = digits
+    rep = nd.attack(cnn, x[:20], y[:20], "pixels", budget=8, classes=names)
+    w = rep.widget()
+    assert isinstance(w, AttackWidget) and rep.widget() is w
+    assert w.originals.dtype == np.uint8 and w.originals.shape == (20, 8, 8, 1)
+    assert w.changed.shape == (20, 8, 8) and w.changed.sum() == rep.changed_mask.sum()
+    # the int8 difference times its scale gives back the signed change (in units of the range)
+    back = w.diff.astype(np.float64) / 127 * w.diff_scale[:, None, None]
+    np.testing.assert_allclose(back, (rep.adversarial - x[:20])[:, 0], atol=1 / 127 + 1e-6)
+    state = w.get_state()
+    assert isinstance(state["originals"]["buffer"], memoryview)  # binary, not a JSON list
+    w.sort_by = "l0_pixels"
+    order = w.gallery_order()
+    assert np.all(np.diff(rep.l0_pixels[order]) >= 0)
+    w.index = 3
+    with pytest.raises(Exception, match="index"):
+        w.index = 99
+    with pytest.raises(Exception, match="sort_by"):
+        w.sort_by = "colour"
+    html = rep.to_html(tmp_path / "attack.html")
+    text = html.read_text()
+    assert "nba-gallery" in text and "nbd-state" in text
+    for ext in ("png", "pdf"):
+        out = rep.export(tmp_path / f"attack.{ext}", index=2)
+        assert out.stat().st_size > 1000
+    assert set(METRICS) == set(w.metric_names)
+
+
+def test_widget_for_colour_images_and_audio(tmp_path):
+    pytest.importorskip("anywidget")
+    rng = np.random.default_rng(0)
+    gen = torch.Generator().manual_seed(1)
+    color = nn.Sequential(nn.Conv2d(3, 4, 5, stride=4), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(16, 3))
+    audio = nn.Sequential(nn.Conv1d(1, 4, 32, stride=8), nn.ReLU(), nn.AdaptiveMaxPool1d(1), nn.Flatten(), nn.Linear(4, 5))
+    with torch.no_grad():
+        for p in list(color.parameters()) + list(audio.parameters()):
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.3)
+    x = rng.uniform(0, 1, (2, 3, 224, 224)).astype(np.float32)
+    rep = nd.attack(color, x, np.array([0, 1]), "fgsm", eps=2 / 255)
+    w = rep.widget()
+    assert w.originals.shape == (2, 224, 224, 3) and rep.modality == "image"
+    rep.export(tmp_path / "colour.png")
+    X, Y, classes, sr = nd.datasets.synthetic_audio(2)
+    rep = nd.attack(audio, X[:, None], Y, "pgd", eps=0.02, alpha=0.005, steps=3, clip=(-1, 1),
+                    classes=classes, sample_rate=sr)
+    assert rep.modality == "audio"
+    w = rep.widget()
+    assert w.originals.dtype == np.float32 and w.originals.shape == X.shape
+    assert w.spec_originals.dtype == np.uint8 and w.spec_originals.ndim == 3 and w.sample_rate == sr
+    assert rep.to_html(tmp_path / "audio.html").stat().st_size > 10_000
+    rep.export(tmp_path / "audio.svg")
+
+
+def test_curve_widget_and_figure(cnn, digits, tmp_path):
+    pytest.importorskip("anywidget")
+    x, y, _ = digits
+    curve = nd.robust_accuracy_curve(cnn, x[:16], y[:16], [0.05, 0.2], method="fgsm")
+    w = curve.widget()
+    assert w.view == "curves" and w.x.tolist() == pytest.approx([0, 0.05, 0.2])
+    assert w.ys[0, 0] == pytest.approx(curve.clean_accuracy)
+    curve.to_html(tmp_path / "curve.html")
+    assert curve.export(tmp_path / "curve.png").stat().st_size > 1000

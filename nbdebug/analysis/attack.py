@@ -687,6 +687,18 @@ class RobustnessCurve(Result):
         ax.set_title(f"{self.method.upper()} robust accuracy")
         return fig
 
+    def _curve_state(self) -> dict:
+        return dict(
+            title="Robust accuracy vs ε",
+            subtitle=(f"{self.method.upper()}{f'-{self.steps}' if self.method == 'pgd' else ''} {self.norm} · clean "
+                      f"accuracy {self.clean_accuracy:.1%} · ε at half accuracy {self.eps_half:.4g}"),
+            xlabel=f"ε ({self.norm})", series=["robust accuracy"],
+            point_labels=["ε = 0 (clean)"] + [f"ε = {e:.4g}" for e in self.eps],
+            x=np.r_[0.0, self.eps].astype(np.float32),
+            ys=np.r_[self.clean_accuracy, self.robust_accuracy][None].astype(np.float32),
+            hlines=np.array([self.clean_accuracy / 2], dtype=np.float32),
+        )
+
     def _make_widget(self):
         from ..views.attack import figure_widget
 
