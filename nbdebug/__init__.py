@@ -25,6 +25,7 @@ _EXPORTS = {
     "attack": "nbdebug.analysis.attack:attack",
     "AttackReport": "nbdebug.analysis.attack:AttackReport",
     "robust_accuracy_curve": "nbdebug.analysis.attack:robust_accuracy_curve",
+    "robustness_sweep": "nbdebug.analysis.robustness:robustness_sweep",
 }
 
 __all__ = sorted(_EXPORTS)

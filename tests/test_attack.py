@@ -504,3 +504,42 @@ def test_curve_widget_and_figure(cnn, digits, tmp_path):
     assert w.ys[0, 0] == pytest.approx(curve.clean_accuracy)
     curve.to_html(tmp_path / "curve.html")
     assert curve.export(tmp_path / "curve.png").stat().st_size > 1000
+
+
+# -- robustness vs capacity ---------------------------------------------------------------------------
+def test_robustness_sweep_trains_attacks_and_charts(tmp_path):
+    X, y, _ = nd.datasets.digits_images()
+
+    def build(width):
+        gen = torch.Generator().manual_seed(width)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(64, width), nn.ReLU(), nn.Linear(width, 10))
+        with torch.no_grad():
+            for p in model.parameters():
+                p.copy_(torch.randn(p.shape, generator=gen) * 0.2)
+        return model
+
+    def train(model, Xtr, ytr):
+        opt = torch.optim.Adam(model.parameters(), 2e-2)
+        for _ in range(30):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(torch.tensor(Xtr)), torch.tensor(ytr)).backward()
+            opt.step()
+
+    def bits(model, input_shape):
+        return sum(p.numel() for p in model.parameters())
+
+    sweep = nd.robustness_sweep(build, train, (X[:500], y[:500], X[500:560], y[500:560]), [4, 16],
+                                n_attack=20, budget=6, eps_list=[0.05, 0.2], steps=3, capacity_fn=bits)
+    assert sweep.capacity_bits.tolist() == [64 * 4 + 4 + 4 * 10 + 10, 64 * 16 + 16 + 16 * 10 + 10]
+    assert sweep.capacity_source == "bits"
+    assert sweep.robust_accuracy.shape == (2, 2) and np.all(sweep.accuracy > 0.5)
+    for rep, med in zip(sweep.pixel_reports, sweep.median_pixels_to_flip):
+        assert med == np.median(rep.pixels_to_flip())
+    assert len(sweep.to_frame()) == 2 and "bits" in repr(sweep)
+    w = sweep.widget()
+    assert w.ys.shape == (3, 2)
+    assert sweep.export(tmp_path / "sweep.png").stat().st_size > 1000
+    with pytest.raises(TypeError, match="data"):
+        nd.robustness_sweep(build, train, X, [4])
+    with pytest.raises(ValueError, match="capacities"):
+        nd.robustness_sweep(build, train, (X, y, X, y), [])
