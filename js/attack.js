@@ -94,13 +94,13 @@ function nbaPanel(name, label) {
   const base = nbEl("canvas", { class: "nba-base" });
   const top = nbEl("canvas", { class: "nba-base nba-top" });
   const overlay = nbEl("canvas", { class: "nba-overlay" });
-  const divider = nbEl("div", { class: "nba-divider", "data-testid": "nba-swipe-divider" });
-  const stack = nbEl("div", { class: "nba-stack" }, [base, top, overlay, divider]);
+  const swipe = name === "swipe";
+  const divider = swipe ? nbEl("div", { class: "nba-divider", "data-testid": "nba-swipe-divider" }) : null;
+  const stack = nbEl("div", { class: "nba-stack" }, swipe ? [base, top, overlay, divider] : [base, top, overlay]);
   const viewport = nbEl("div", { class: "nba-viewport" }, [stack]);
   const caption = nbEl("div", { class: "nba-caption", text: label });
   const root = nbEl("div", { class: `nba-panel nba-panel-${name}`, "data-testid": `nba-panel-${name}` }, [caption, viewport]);
-  top.style.display = "none";
-  divider.style.display = "none";
+  if (!swipe) top.style.display = "none";
   return { root, base, top, overlay, stack, viewport, caption, divider };
 }
 
@@ -238,8 +238,6 @@ function nbaRenderDiff(model, el) {
   let swipeAt = 0.5;
   if (panels) {
     const sw = panels.swipe;
-    sw.top.style.display = "";
-    sw.divider.style.display = "";
     const setSwipe = (clientX) => {
       const r = sw.stack.getBoundingClientRect();
       swipeAt = Math.max(0, Math.min(1, (clientX - r.left) / Math.max(r.width, 1)));
@@ -515,14 +513,15 @@ function nbaRenderCurves(model, el) {
     nbEl("div", { class: "nbd-sub", text: model.get("subtitle") }), charts);
   const W = 300, H = 200, m = { l: 46, r: 12, t: 22, b: 36 };
   const xs = Array.from(x.data);
-  const x0 = Math.min(0, ...xs), x1 = Math.max(...xs);
+  const xlog = model.get("xlog") && Math.min(...xs) > 0;
+  const x0 = xlog ? Math.min(...xs) / 1.3 : Math.min(0, ...xs), x1 = Math.max(...xs) * (xlog ? 1.3 : 1);
   const points = [];
   series.forEach((name, s) => {
     const vals = Array.from(ys.data.slice(s * P, (s + 1) * P));
     const finite = vals.filter(Number.isFinite);
     const h = hl ? hl.data[s] : NaN;
     const top = Math.max(...finite, Number.isFinite(h) ? h : -Infinity, 0) * 1.08 || 1;
-    const sx = nbScaleLinear(x0, x1 || 1, m.l, W - m.r), sy = nbScaleLinear(0, top, H - m.b, m.t);
+    const sx = xlog ? nbScaleLog(x0, x1, m.l, W - m.r) : nbScaleLinear(x0, x1 || 1, m.l, W - m.r), sy = nbScaleLinear(0, top, H - m.b, m.t);
     const svg = nbSvg("svg", { width: W, height: H, class: "nba-chart", "data-testid": `nba-chart-${s}` });
     const axis = nbSvg("g", { class: "nbd-axis" });
     for (const t of sx.ticks(5)) {

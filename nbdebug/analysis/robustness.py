@@ -51,6 +51,8 @@ class RobustnessSweep(Result):
         ``censored_fraction`` ≥ 0.5).
     censored_fraction : ndarray
         Fraction of those examples that did not flip within the budget.
+    mean_pixels_to_flip : ndarray
+        Mean of the same (a lower bound where any are censored).
     eps : ndarray
         The ε grid of the robust-accuracy curves.
     robust_accuracy : ndarray, shape (n_models, n_eps)
@@ -66,6 +68,7 @@ class RobustnessSweep(Result):
     accuracy: np.ndarray
     median_pixels_to_flip: np.ndarray
     censored_fraction: np.ndarray
+    mean_pixels_to_flip: np.ndarray
     eps: np.ndarray
     robust_accuracy: np.ndarray
     eps_half: np.ndarray
@@ -81,7 +84,8 @@ class RobustnessSweep(Result):
         return pd.DataFrame({
             "capacity": [str(c) for c in self.capacities], "capacity_bits": self.capacity_bits,
             "n_params": self.n_params, "accuracy": self.accuracy,
-            "median_pixels_to_flip": self.median_pixels_to_flip, "censored_fraction": self.censored_fraction,
+            "median_pixels_to_flip": self.median_pixels_to_flip, "mean_pixels_to_flip": self.mean_pixels_to_flip,
+            "censored_fraction": self.censored_fraction,
             "eps_half": self.eps_half,
         })
 
@@ -97,7 +101,7 @@ class RobustnessSweep(Result):
             title="Robustness vs capacity",
             subtitle=(f"capacity from {self.capacity_source} · pixels-to-flip budget {self.budget_px} px · "
                       "open circles: beyond the ε grid"),
-            xlabel="capacity (bits)",
+            xlabel="capacity (bits, log scale)", xlog=True,
             series=["median pixels to flip", "ε at half accuracy", "test accuracy"],
             point_labels=[f"capacity {self.capacities[i]} · {self.capacity_bits[i]:,.0f} bits" for i in order],
             x=self.capacity_bits[order].astype(np.float32), ys=ys.astype(np.float32),
@@ -124,6 +128,7 @@ class RobustnessSweep(Result):
             if (~finite).any():
                 top = np.nanmax(np.where(finite, v, np.nan)) if finite.any() else 1.0
                 ax.plot(bits[~finite], np.full((~finite).sum(), top), "o", mfc="white", color="#4e79a7")
+            ax.set_xscale("log")
             ax.set_xlabel(f"capacity (bits; {self.capacity_source.split(' (')[0]})")
             ax.set_title(name)
         fig.suptitle("Robustness vs capacity")
@@ -208,7 +213,7 @@ def robustness_sweep(
     except ImportError:  # pragma: no cover
         tqdm = lambda it, **k: it  # noqa: E731
 
-    bits, n_params, accs, medians, censored, halves, curves, reports, models = ([] for _ in range(9))
+    bits, n_params, accs, medians, means, censored, halves, curves, reports, models = ([] for _ in range(10))
     for c in tqdm(capacities, desc="capacities", leave=False):
         model = build_fn(c)
         trained = train_fn(model, X_train, y_train)
@@ -222,6 +227,7 @@ def robustness_sweep(
         flip = rep.pixels_to_flip()
         cens = rep.l0_censored[rep.clean_correct]
         medians.append(float(np.median(flip)) if flip.size else np.nan)
+        means.append(float(np.mean(flip)) if flip.size else np.nan)
         censored.append(float(cens.mean()) if cens.size else np.nan)
         acc_eps, clean = [], rep.clean_accuracy
         for e in eps_arr:
@@ -234,6 +240,6 @@ def robustness_sweep(
     return RobustnessSweep(
         capacities=capacities, capacity_bits=np.asarray(bits), capacity_source=source,
         n_params=np.asarray(n_params), accuracy=np.asarray(accs), median_pixels_to_flip=np.asarray(medians),
-        censored_fraction=np.asarray(censored), eps=eps_arr, robust_accuracy=np.asarray(curves),
+        censored_fraction=np.asarray(censored), mean_pixels_to_flip=np.asarray(means), eps=eps_arr, robust_accuracy=np.asarray(curves),
         eps_half=np.asarray(halves), budget_px=int(reports[0].budget_px), pixel_reports=reports, models=models,
     )

@@ -192,6 +192,7 @@ class CurveWidget(anywidget.AnyWidget):
     title = traitlets.Unicode("").tag(sync=True)
     subtitle = traitlets.Unicode("").tag(sync=True)
     xlabel = traitlets.Unicode("").tag(sync=True)
+    xlog = traitlets.Bool(False).tag(sync=True)
     series = traitlets.List(traitlets.Unicode()).tag(sync=True)
     point_labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
     x = _array_trait()
