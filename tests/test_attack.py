@@ -20,6 +20,15 @@ from nbdebug.analysis.attack import eps_at_half, resolve_channel_axis  # noqa: E
 _TRAINED = {}
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    # the models here are tiny: one thread avoids spinning against other processes on 2 cores
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _digits_cnn():
     """A fresh copy of a small CNN trained on digits (trained once per session)."""
     import copy

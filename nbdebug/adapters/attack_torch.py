@@ -79,7 +79,8 @@ class TorchAttackEngine:
         if self._norm is not None:
             x = (x - self._norm[0]) / self._norm[1]
         if self.amp:
-            with self.torch.autocast("cuda", dtype=self.torch.bfloat16):
+            # no cast cache: it must not outlive a CUDA-graph capture (and the weights are frozen)
+            with self.torch.autocast("cuda", dtype=self.torch.bfloat16, cache_enabled=not self.cuda_graph):
                 return self.model(x)
         return self.model(x)
 
@@ -106,13 +107,20 @@ class TorchAttackEngine:
                 chunks.append(self.log_probs(self.forward(x[start:start + batch_size])).exp())
         return self.to_numpy(torch.cat(chunks)).astype(np.float64)
 
-    def _loss_grad(self, adv, y):
-        """Input gradient of the batch-mean cross-entropy (torchattacks' ``nn.CrossEntropyLoss()``)."""
+    def _loss_grad(self, adv, y, keep_proba: bool = False):
+        """Input gradient of the batch-mean cross-entropy (torchattacks' ``nn.CrossEntropyLoss()``).
+
+        With ``keep_proba`` the probabilities of this forward pass are kept in ``clean_proba``
+        (used when ``adv`` is the clean batch, which saves the report one forward pass).
+        """
         torch = self.torch
         adv = adv.detach().requires_grad_(True)
         with torch.enable_grad():
-            cost = self.adapter.loss_tensor(self.forward(adv), y).mean()
+            out = self.forward(adv)
+            cost = self.adapter.loss_tensor(out, y).mean()
             (grad,) = torch.autograd.grad(cost, adv, retain_graph=False, create_graph=False)
+        if keep_proba:
+            self.clean_proba = self.to_numpy(self.log_probs(out.detach()).exp()).astype(np.float64)
         return grad
 
     def _clamp(self, t):
@@ -122,7 +130,7 @@ class TorchAttackEngine:
 
     # -- FGSM / PGD ---------------------------------------------------------------------------------
     def fgsm(self, x, y, eps: float):
-        grad = self._loss_grad(x, y)
+        grad = self._loss_grad(x, y, keep_proba=True)
         return self._clamp(x + eps * grad.sign()).detach()
 
     def random_start(self, x, eps: float, norm: str, gen):
@@ -137,9 +145,9 @@ class TorchAttackEngine:
         delta = delta * (r / n * eps)
         return self._clamp(x + delta).detach()
 
-    def pgd_step(self, adv, x, y, eps: float, alpha: float, norm: str):
+    def pgd_step(self, adv, x, y, eps: float, alpha: float, norm: str, keep_proba: bool = False):
         torch = self.torch
-        grad = self._loss_grad(adv, y)
+        grad = self._loss_grad(adv, y, keep_proba)
         shape = (-1, *([1] * (x.ndim - 1)))
         if norm == "linf":
             adv = adv.detach() + alpha * grad.sign()
@@ -157,24 +165,32 @@ class TorchAttackEngine:
         adv = self.random_start(x, eps, norm, gen) if random_start else x.clone().detach()
         if self.cuda_graph and steps > 1:
             return self._pgd_graphed(adv, x, y, eps, alpha, steps, norm)
-        for _ in range(steps):
-            adv = self.pgd_step(adv, x, y, eps, alpha, norm)
+        for i in range(steps):
+            adv = self.pgd_step(adv, x, y, eps, alpha, norm, keep_proba=(i == 0 and not random_start))
         return adv
 
     def _pgd_graphed(self, adv, x, y, eps, alpha, steps, norm):
         """Replay one captured PGD step: at 32×32 the loop is bound by kernel launches, and a CUDA
-        graph launches the whole forward+backward+projection as one unit."""
+        graph launches the whole forward+backward+projection as one unit. Graphs are kept per
+        batch shape and step parameters, so the batches of one call share a capture."""
         torch = self.torch
-        static_adv, static_x, static_y = adv.clone(), x.clone(), y.clone()
-        stream = torch.cuda.Stream()
-        stream.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(stream):  # warm-up on a side stream, as torch.cuda.graphs requires
-            for _ in range(2):
-                self.pgd_step(static_adv, static_x, static_y, eps, alpha, norm)
-        torch.cuda.current_stream().wait_stream(stream)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            static_out = self.pgd_step(static_adv, static_x, static_y, eps, alpha, norm)
+        key = (tuple(x.shape), x.dtype, float(eps), float(alpha), norm)
+        cache = self.__dict__.setdefault("_graphs", {})
+        if key not in cache:
+            static_adv, static_x, static_y = adv.clone(), x.clone(), y.clone()
+            stream = torch.cuda.Stream()
+            stream.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(stream):  # warm-up on a side stream, as graph capture requires
+                for _ in range(2):
+                    self.pgd_step(static_adv, static_x, static_y, eps, alpha, norm)
+            torch.cuda.current_stream().wait_stream(stream)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                static_out = self.pgd_step(static_adv, static_x, static_y, eps, alpha, norm)
+            cache[key] = (graph, static_adv, static_x, static_y, static_out)
+        graph, static_adv, static_x, static_y, static_out = cache[key]
+        static_x.copy_(x)
+        static_y.copy_(y)
         static_adv.copy_(adv)
         for _ in range(steps):
             graph.replay()

@@ -286,6 +286,7 @@ def attack(
         for start in range(0, len(x_float), batch_size):
             xb = engine.to_native(x_float[start:start + batch_size])
             yb = engine.labels(y_arr[start:start + batch_size])
+            engine.clean_proba = None
             if method == "fgsm":
                 adv = engine.fgsm(xb, yb, eps)
             elif method == "pgd":
@@ -293,7 +294,9 @@ def attack(
             else:
                 adv, count = engine.pixels(xb, yb, budget, pixels_per_step, clip[0], clip[1])
                 pixel_counts.append(engine.to_numpy(count))
-            before.append(engine.predict_proba(xb, batch_size))
+            # the first gradient step at the clean batch already gave its probabilities
+            clean = getattr(engine, "clean_proba", None)
+            before.append(clean if clean is not None else engine.predict_proba(xb, batch_size))
             after.append(engine.predict_proba(adv, batch_size))
             advs.append(engine.to_numpy(adv))
     adversarial = np.concatenate(advs).astype(x_float.dtype, copy=False)
