@@ -552,3 +552,20 @@ def test_robustness_sweep_trains_attacks_and_charts(tmp_path):
         nd.robustness_sweep(build, train, X, [4])
     with pytest.raises(ValueError, match="capacities"):
         nd.robustness_sweep(build, train, (X, y, X, y), [])
+
+
+def test_feature_vectors_are_drawn_as_square_images(tmp_path):
+    pytest.importorskip("anywidget")
+    X, y, _ = nd.datasets.digits_images()
+    gen = torch.Generator().manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10))
+    with torch.no_grad():
+        for p in mlp.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.5)
+    flat = X[:6].reshape(6, 64).copy()
+    rep = nd.attack(mlp, flat, y[:6], "pixels", budget=10)
+    assert rep.modality == "vector" and rep.channel_axis is None
+    w = rep.widget()
+    assert w.modality == "image" and w.originals.shape == (6, 8, 8, 1)
+    np.testing.assert_array_equal(w.changed.reshape(6, -1), (rep.adversarial != flat))
+    rep.export(tmp_path / "vector.png")

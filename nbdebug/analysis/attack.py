@@ -283,7 +283,15 @@ def attack(
         if y_arr.max() >= n_classes:
             raise ValueError(f"y: label {int(y_arr.max())} is not a class of this model ({n_classes} outputs)")
         advs, pixel_counts, before, after = [], [], [], []
-        for start in range(0, len(x_float), batch_size):
+        starts = range(0, len(x_float), batch_size)
+        if len(starts) > 1:  # long work shows progress; an interrupt still restores the model
+            try:
+                from tqdm.auto import tqdm
+
+                starts = tqdm(starts, desc=f"{method} attack", unit="batch", leave=False)
+            except ImportError:  # pragma: no cover
+                pass
+        for start in starts:
             xb = engine.to_native(x_float[start:start + batch_size])
             yb = engine.labels(y_arr[start:start + batch_size])
             engine.clean_proba = None
@@ -322,7 +330,13 @@ def attack(
         if len(classes) != n_classes:
             raise ValueError(f"classes: {len(classes)} names for a model with {n_classes} outputs")
     spatial = [s for a, s in enumerate(sample_shape) if a != ch]
-    modality = "image" if len(spatial) == 2 else ("audio" if len(spatial) == 1 else "array")
+    # 1-D inputs are sound when a sample rate is given or they are long; otherwise feature vectors
+    if len(spatial) == 2:
+        modality = "image"
+    elif len(spatial) == 1 and (sample_rate is not None or spatial[0] >= 1024):
+        modality = "audio"
+    else:
+        modality = "vector"
     return AttackReport(
         method=method, norm=norm if method != "pixels" else "l0", eps=float(eps) if method != "pixels" else float("nan"),
         alpha=float(alpha) if method == "pgd" else float("nan"), steps=steps if method == "pgd" else (1 if method == "fgsm" else 0),
@@ -515,9 +529,40 @@ class AttackReport(Result):
                 f"robust accuracy {self.robust_accuracy:.1%}, success rate {self.success_rate:.1%}{extra})")
 
     # -- display --------------------------------------------------------------------------------
-    def display_images(self, which: str = "x") -> np.ndarray:
-        """(n, H, W, C) float images in [0, 1] (C = 1 or 3) for drawing."""
-        return to_display(getattr(self, which), self.channel_axis, self.clip)
+    def _pixels_last(self, arr: np.ndarray) -> np.ndarray:
+        """(n, H, W, C) for image-like display; feature vectors become a square when they fill one
+        (a flattened 8×8 digit), else a one-row strip."""
+        a = np.asarray(arr)
+        if self.modality == "image":
+            return a if self.channel_axis is None else np.moveaxis(a, self.channel_axis + 1, -1)
+        a = a[..., None] if self.channel_axis is None else np.moveaxis(a, self.channel_axis + 1, -1)
+        n, c = len(a), a.shape[-1]
+        p = int(np.prod(a.shape[1:-1]))
+        side = int(round(np.sqrt(p)))
+        return a.reshape((n, side, side, c) if side * side == p else (n, 1, p, c))
+
+    def display_images(self, which: str = "x", index=slice(None)) -> np.ndarray:
+        """(n, H, W, C) float images in [0, 1] (C = 1 or 3) for drawing (not for audio)."""
+        a = self._pixels_last(getattr(self, which)[index])
+        if self.modality == "image" and self.channel_axis is None:
+            return to_display(a, None, self.clip)
+        return to_display(a, a.ndim - 2, self.clip)
+
+    def display_difference(self, index=slice(None)) -> np.ndarray:
+        """(n, H, W) signed change per pixel position (largest-magnitude channel) / value range."""
+        rng = (self.clip[1] - self.clip[0]) if self.clip else float(np.ptp(self.x)) or 1.0
+        d = self._pixels_last(self.adversarial[index].astype(np.float64) - self.x[index].astype(np.float64))
+        if self.modality == "image" and self.channel_axis is None:
+            return d / rng
+        idx = np.abs(d).argmax(axis=-1)
+        return np.take_along_axis(d, idx[..., None], axis=-1)[..., 0] / rng
+
+    def display_mask(self, index=slice(None)) -> np.ndarray:
+        """(n, H, W) changed pixel positions, in the layout of :meth:`display_images`."""
+        d = self._pixels_last(self.adversarial[index].astype(np.float64) - self.x[index].astype(np.float64))
+        rng = (self.clip[1] - self.clip[0]) if self.clip else 1.0
+        changed = np.abs(d) > 1e-6 * rng
+        return changed if (self.modality == "image" and self.channel_axis is None) else changed.any(axis=-1)
 
     def _make_widget(self):
         from ..views.attack import AttackWidget
@@ -543,22 +588,21 @@ class AttackReport(Result):
         grid = fig.add_gridspec(2, 4, height_ratios=[1.5, 1])
         title = f"#{i}: {self.classes[self.y[i]]} → {self.classes[self.label_after[i]]}"
         diff = self.perturbation[i].astype(np.float64)
-        rng = (self.clip[1] - self.clip[0]) if self.clip else float(np.ptp(self.x)) or 1.0
-        if self.modality == "image":
-            imgs = [to_display(self.x[i:i + 1], self.channel_axis, self.clip)[0],
-                    to_display(self.adversarial[i:i + 1], self.channel_axis, self.clip)[0]]
+        sl = slice(i, i + 1)
+        if self.modality != "audio":
+            imgs = [self.display_images("x", sl)[0], self.display_images("adversarial", sl)[0]]
             for j, (img, name) in enumerate(zip(imgs, ("original", "adversarial"))):
                 ax = fig.add_subplot(grid[0, j])
                 ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=1,
                           interpolation="nearest")
                 ax.set_title(name)
                 ax.set_axis_off()
-            signed = signed_difference(diff, self.channel_axis) / rng
+            signed = self.display_difference(sl)[0]
             scale = amplify if amplify else 1.0 / max(np.abs(signed).max(), 1e-12)
             ax = fig.add_subplot(grid[0, 2])
             im = ax.imshow(np.clip(signed * scale, -1, 1), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
             if self.method == "pixels":
-                mask = self.changed_mask[i]
+                mask = self.display_mask(sl)[0]
                 for r, c in zip(*np.nonzero(mask)):
                     ax.add_patch(_rect(c - 0.5, r - 0.5))
             ax.set_title(f"difference ×{scale:.3g}")

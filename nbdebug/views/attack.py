@@ -99,18 +99,16 @@ class AttackWidget(anywidget.AnyWidget):
     zoom = traitlets.Float(0.0).tag(sync=True)
 
     def __init__(self, report, *, max_items: int = 256, top_k: int = 3, **kwargs):
-        from ..analysis.attack import signed_difference, to_display
-
         n = min(report.n, int(max_items))
         sl = slice(0, n)
         x, adv = report.x[sl], report.adversarial[sl]
-        rng = (report.clip[1] - report.clip[0]) if report.clip else float(np.ptp(report.x)) or 1.0
         k = min(top_k, len(report.classes))
         state = {}
-        if report.modality == "image":
-            state["originals"] = np.round(to_display(x, report.channel_axis, report.clip) * 255).astype(np.uint8)
-            state["adversarials"] = np.round(to_display(adv, report.channel_axis, report.clip) * 255).astype(np.uint8)
-            signed = np.stack([signed_difference(adv[i] - x[i], report.channel_axis) for i in range(n)]) / rng
+        audio = report.modality == "audio"
+        if not audio:  # images, and feature vectors drawn as images
+            state["originals"] = np.round(report.display_images("x", sl) * 255).astype(np.uint8)
+            state["adversarials"] = np.round(report.display_images("adversarial", sl) * 255).astype(np.uint8)
+            signed = report.display_difference(sl)
         else:
             wx, wa = _audio_waves(x, report.channel_axis), _audio_waves(adv, report.channel_axis)
             state["originals"], state["adversarials"] = wx, wa
@@ -124,8 +122,8 @@ class AttackWidget(anywidget.AnyWidget):
         scale = np.abs(signed.reshape(n, -1)).max(axis=1)
         state["diff"] = np.round(signed / np.where(scale > 0, scale, 1).reshape(-1, *[1] * (signed.ndim - 1)) * 127).astype(np.int8)
         state["diff_scale"] = scale.astype(np.float32)
-        if report.method == "pixels" and report.modality == "image":
-            state["changed"] = report.changed_mask[sl].astype(np.uint8)
+        if report.method == "pixels" and not audio:
+            state["changed"] = report.display_mask(sl).astype(np.uint8)
         names = list(METRICS)
         values = {
             "index": np.arange(n), "l0_pixels": report.l0_pixels[sl], "l2": report.l2[sl],
@@ -148,7 +146,7 @@ class AttackWidget(anywidget.AnyWidget):
             subtitle += f" · showing the first {n}"
         super().__init__(
             title=f"Adversarial examples — {report.describe()}", subtitle=subtitle,
-            modality=report.modality, method=report.method, classes=list(report.classes),
+            modality="audio" if audio else "image", method=report.method, classes=list(report.classes),
             metric_names=names, metric_labels=[METRICS[m] for m in names], budget_px=int(report.budget_px or 0),
             sample_rate=int(report.sample_rate or 0), n_total=int(report.n),
             sort_by="l0_pixels" if report.method == "pixels" else "index", **state, **kwargs,
