@@ -373,6 +373,37 @@ function nbaRenderDiff(model, el) {
     stage.replaceChildren(...out);
   }
 
+  /** Distribution of pixels-to-flip over the examples that were correct before (L0 attack). */
+  function histogram() {
+    if (model.get("method") !== "pixels") return null;
+    const budget = model.get("budget_px");
+    const counts = new Array(budget + 2).fill(0); // 0..budget, then "≥ budget" (no flip)
+    for (let i = 0; i < n; i++) {
+      if (data.labels.data[n + i] !== data.labels.data[i]) continue;
+      const v = metric("l0_pixels", i);
+      counts[data.censored.data[i] ? budget + 1 : Math.min(v, budget)]++;
+    }
+    const W = 300, H = 110, m = { l: 28, r: 6, t: 16, b: 28 };
+    const top = Math.max(1, ...counts);
+    const bw = (W - m.l - m.r) / counts.length;
+    const sy = nbScaleLinear(0, top, H - m.b, m.t);
+    const svg = nbSvg("svg", { width: W, height: H, class: "nba-hist", "data-testid": "nba-hist" });
+    svg.append(nbSvg("text", { x: m.l, y: 11, class: "nba-chart-title", text: `pixels to flip (${counts.reduce((a, b) => a + b, 0)} correct examples)` }));
+    counts.forEach((c, j) => {
+      const x = m.l + j * bw;
+      const last = j === counts.length - 1;
+      const r = nbSvg("rect", { x: x + 1, y: sy(c), width: Math.max(1, bw - 2), height: H - m.b - sy(c), class: last ? "nba-hist-censored" : "nba-hist-bar" });
+      r.append(nbSvg("title", { text: `${last ? `≥ ${budget} (no flip within the budget)` : `${j} pixel${j === 1 ? "" : "s"}`}: ${c} example${c === 1 ? "" : "s"}` }));
+      svg.append(r);
+      if (last || j % Math.max(1, Math.ceil(counts.length / 8)) === 0) {
+        svg.append(nbSvg("text", { x: x + bw / 2, y: H - m.b + 12, "text-anchor": "middle", class: "nba-hist-tick", text: last ? `≥${budget}` : String(j) }));
+      }
+    });
+    svg.append(nbSvg("text", { x: m.l - 4, y: sy(top) + 4, "text-anchor": "end", class: "nba-hist-tick", text: String(top) }));
+    return svg;
+  }
+  const hist = histogram();
+
   function drawSide(i) {
     const [y, before, after] = [0, 1, 2].map((r) => data.labels.data[r * n + i]);
     const cens = data.censored.data[i];
@@ -391,6 +422,7 @@ function nbaRenderDiff(model, el) {
         nbaPreds("after", "nba-preds-after", data.ta, data.pa, i, classes, y),
       ]),
       nbEl("table", { class: "nba-metrics", "data-testid": "nba-metrics" }, [nbEl("tbody", {}, rows)]),
+      ...(hist ? [hist] : []),
     );
   }
 
