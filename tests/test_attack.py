@@ -141,6 +141,16 @@ def test_normalize_inside_the_forward_equals_torchattacks_on_a_normalising_wrapp
     np.testing.assert_allclose(rep.adversarial, ref, atol=1e-6)
 
 
+def test_gpu_options_are_no_ops_on_cpu(cnn, digits):
+    # CUDA graphs and bf16 autocast apply on CUDA only; elsewhere the eager fp32 loop runs unchanged
+    x, y, _ = digits
+    plain = nd.attack(cnn, x, y, "pgd", eps=0.1, alpha=0.02, steps=3, seed=4)
+    fast = nd.attack(cnn, x, y, "pgd", eps=0.1, alpha=0.02, steps=3, seed=4, cuda_graph=True, amp=True)
+    np.testing.assert_array_equal(plain.adversarial, fast.adversarial)
+    with pytest.raises(ValueError, match="cuda_graph"):
+        nd.attack(cnn, x, y, "pgd", cuda_graph="always")
+
+
 def test_batches_respect_the_ball_and_range(cnn, digits):
     x, y, _ = digits
     rep = nd.attack(cnn, x, y, "pgd", eps=0.05, alpha=0.02, steps=3, batch_size=7)
@@ -373,7 +383,8 @@ def test_model_untouched_after_attacks():
         _assert_same(model, snap)
 
 
-def test_model_untouched_after_an_exception():
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_model_untouched_after_an_exception(error):
     class Fails(nn.Module):
         def __init__(self):
             super().__init__()
@@ -383,13 +394,13 @@ def test_model_untouched_after_an_exception():
         def forward(self, t):
             self.calls += 1
             if self.calls > 3:
-                raise RuntimeError("boom in the middle of the attack")
+                raise error("boom in the middle of the attack")
             return self.body(t)
 
     model = Fails().train()
     snap = _snapshot(model)
     X, y, _ = nd.datasets.digits_images()
-    with pytest.raises(RuntimeError, match="boom"):
+    with pytest.raises(error, match="boom"):
         nd.attack(model, X[:8], y[:8], "pgd", steps=10)
     _assert_same(model, snap)
 
