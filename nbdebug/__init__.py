@@ -32,6 +32,10 @@ _EXPORTS = {
     "ComplexityReport": "nbdebug.analysis.complexity:ComplexityReport",
     "size_to": "nbdebug.analysis.capacity:size_to",
     "SizingReport": "nbdebug.analysis.capacity:SizingReport",
+    "attack": "nbdebug.analysis.attack:attack",
+    "AttackReport": "nbdebug.analysis.attack:AttackReport",
+    "robust_accuracy_curve": "nbdebug.analysis.attack:robust_accuracy_curve",
+    "robustness_sweep": "nbdebug.analysis.robustness:robustness_sweep",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -91,7 +91,10 @@ class TorchModel(ModelAdapter):
     def _to_tensor(self, x: np.ndarray):
         import torch
 
-        t = torch.as_tensor(np.ascontiguousarray(x))
+        x = np.ascontiguousarray(x)
+        if not x.flags.writeable:  # torch cannot share read-only memory: copy instead of warning
+            x = x.copy()
+        t = torch.as_tensor(x)
         if t.is_floating_point():
             t = t.to(self.dtype)
         return t.to(self.device)
