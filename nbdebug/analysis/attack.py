@@ -11,7 +11,6 @@ from a generator of its own seeded with ``seed``.
 """
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass, field
 
