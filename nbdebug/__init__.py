@@ -21,6 +21,8 @@ _EXPORTS = {
     "ModelAdapter": "nbdebug.adapters.base:ModelAdapter",
     "summary": "nbdebug.analysis.summary:summary",
     "complexity": "nbdebug.analysis.complexity:complexity",
+    "csg": "nbdebug.analysis.csg:csg",
+    "CSGReport": "nbdebug.analysis.csg:CSGReport",
     "datasets": "nbdebug.datasets",
 }
 
