@@ -316,3 +316,59 @@ def test_bad_data():
         nd.csg(None, y)
     with pytest.raises(ValueError, match="y"):
         nd.csg(X, np.array(["a", "b"] * 50), reference_compatible=True)
+
+
+# -- viewer ------------------------------------------------------------------------------------
+def test_widget_state_gallery_and_recompute():
+    X, y, names = nd.datasets.digits_images()
+    X, y = X[:600], np.asarray(names)[y[:600]]
+    r = nd.csg(X, y, k=3, M=None, embedding="pca", n_components=10)
+    w = r.widget()
+    assert w is r.widget()
+    assert w.modality == "image" and w.coords.shape == (600, 2) and w.coords.dtype == np.float32
+    assert w.similarity.shape == (10, 10) and w.classes == [str(c) for c in r.classes]
+    i, j = np.unravel_index(np.argmax(r.similarity - np.diag(np.diag(r.similarity))), r.similarity.shape)
+    w.selected_pair = [int(i), int(j)]
+    assert w.gallery_pair == [i, j]
+    assert w.gallery_images.dtype == np.uint8 and w.gallery_images.shape[1:] == (8, 8, 1)
+    assert set(w.gallery_labels.tolist()) <= {i, j} and w.gallery_index.size > 0
+    with pytest.raises(Exception, match="selected_pair"):
+        w.selected_pair = [0, 99]
+    # exclude two classes, change k and M: recomputed through csg() on the cached embedding
+    w.included = [True] * 8 + [False] * 2
+    w.k, w.M = 4, 30
+    w.request += 1
+    assert not w.busy and w.status == ""
+    assert w.similarity.shape == (8, 8) and w.active.tolist() == list(range(8))
+    expected = nd.csg(r.features[np.isin(r.y, range(8))], r.y[np.isin(r.y, range(8))], k=4, M=30, seed=0)
+    assert w.score == pytest.approx(expected.score)
+    w.included = [True] + [False] * 9
+    w.request += 1
+    assert "two classes" in w.status and w.similarity.shape == (8, 8)
+    bundle = r._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_widget_audio_and_tabular_galleries():
+    Xa, ya, names, sr = nd.datasets.synthetic_audio(8)
+    ra = nd.csg(Xa, ya, k=3, embedding=lambda X: np.abs(np.fft.rfft(X, axis=1))[:, ::16], classes=names, sample_rate=sr)
+    wa = ra.widget()
+    wa.selected_pair = [0, 1]
+    assert wa.modality == "audio"
+    off = wa.gallery_audio_offsets
+    assert off.size == wa.gallery_index.size + 1
+    assert bytes(wa.gallery_audio[off[0]:off[1]][:4]) == b"RIFF"
+    Xt, yt = make_blobs(200, 5, centers=3, cluster_std=4.0, random_state=0)
+    wt = nd.csg(Xt, yt).widget()
+    wt.selected_pair = [0, 1]
+    assert wt.modality == "tabular" and wt.gallery_rows.shape[1] == 5 and wt.gallery_columns[0] == "x0"
+
+
+def test_exports_and_page(tmp_path):
+    X, y = make_blobs(3000, 6, centers=30, cluster_std=3.0, random_state=0)
+    r = nd.csg(X, [f"<b>c{i}</b>" for i in y], k=3, M=40)
+    assert r.widget().spectral_order  # many classes: heatmap in spectral order
+    for ext in ("png", "svg", "pdf"):
+        assert r.export(tmp_path / f"csg.{ext}").stat().st_size > 1000
+    page = r.to_html(tmp_path / "csg.html").read_text()
+    assert "<b>c1</b>" not in page, "class names are data, never markup"

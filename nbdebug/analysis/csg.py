@@ -256,7 +256,22 @@ def _spectral_order(evals: np.ndarray, evecs: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # nearest neighbours
 # --------------------------------------------------------------------------------------------
+class _CallbackProgress:
+    def __init__(self, fn, total):
+        self.fn, self.total, self.done = fn, total, 0
+        fn(0, total)
+
+    def update(self, n):
+        self.done += n
+        self.fn(self.done, self.total)
+
+    def close(self):
+        pass
+
+
 def _progress(total: int, enabled, desc: str):
+    if callable(enabled):
+        return _CallbackProgress(enabled, total)
     if not enabled:
         return None
     from tqdm.auto import tqdm
@@ -669,7 +684,7 @@ def csg(
     display="auto",
     reference_compatible: bool = False,
     device: str | None = None,
-    progress: bool | None = None,
+    progress: bool | Callable | None = None,
     classes=None,
     sample_rate: int | None = None,
     embedding_kwargs: dict | None = None,
@@ -704,8 +719,9 @@ def csg(
     device : str, optional
         "cuda" runs the distance blocks through torch on the GPU (when one is present); the
         default runs on the CPU with numpy, and torch is never needed.
-    progress : bool, optional
+    progress : bool or callable, optional
         Show a tqdm progress bar; by default only for searches of more than ~10^10 operations.
+        A callable is called as ``progress(done, total)`` instead (the viewer's progress bar).
     classes : sequence, optional
         All class labels, in order (labels are then members of, or indices into, it).
     sample_rate : int, optional
