@@ -339,6 +339,72 @@ class _Groups:
         self.group_of = np.repeat(np.arange(len(self.slices)), [hi - lo for lo, hi in self.slices])
 
 
+def _runs(slices, reach, max_cols):
+    """Column ranges covering the reachable classes: adjacent slices merged, at most max_cols."""
+    run = None
+    for g in np.flatnonzero(reach):
+        lo, hi = slices[g]
+        if run is not None and run[1] == lo and hi - run[0] <= max_cols:
+            run[1] = hi
+            continue
+        if run is not None:
+            yield tuple(run)
+        run = [lo, hi]
+    if run is not None:
+        yield tuple(run)
+
+
+def _merge_below(d2, lo, best_d, best_i, m):
+    """Merge only the entries below each row's current m-th distance (usually very few).
+
+    A comparison per entry instead of a selection per row: ~10× cheaper than argpartition
+    once the own class has set the bound.
+    """
+    rows, cols = np.nonzero(d2 < best_d[:, -1:])
+    if rows.size == 0:
+        return best_d, best_i
+    b = best_d.shape[0]
+    all_r = np.concatenate([np.repeat(np.arange(b), m), rows])
+    all_d = np.concatenate([best_d.ravel(), d2[rows, cols]])
+    all_i = np.concatenate([best_i.ravel(), cols + lo])
+    order = np.lexsort((all_d, all_r))
+    sorted_r = all_r[order]
+    rank = np.arange(order.size) - np.searchsorted(sorted_r, np.arange(b))[sorted_r]
+    keep = order[rank < m]  # every row holds at least its m current entries
+    return all_d[keep].reshape(b, m), all_i[keep].reshape(b, m)
+
+
+def _merge_block(Q, qp, qsq, Fs, groups, lo, hi, best_d, best_i, m, device, torch_state):
+    """Merge the candidates among columns lo:hi into the running m best of each query."""
+    if torch_state is not None:
+        import torch
+
+        torch_F, torch_sq = torch_state
+        qt = torch.as_tensor(qp, device=torch_F.device)
+        d2t = torch_F[qt] @ torch_F[lo:hi].T
+        d2t.mul_(-2.0).add_(torch_sq[lo:hi][None, :]).add_(torch_sq[qt][:, None])
+        vals, idx = torch.topk(d2t, min(m, hi - lo), dim=1, largest=False)
+        d2 = vals.cpu().numpy()
+        cols = idx.cpu().numpy() + lo
+    else:
+        d2 = Q @ Fs[lo:hi].T
+        d2 *= -2.0
+        d2 += groups.sqnorm[lo:hi][None, :]
+        d2 += qsq[:, None]
+        if np.isfinite(best_d[:, -1]).all():
+            return _merge_below(d2, lo, best_d, best_i, m)
+        if d2.shape[1] > m:
+            part = np.argpartition(d2, m - 1, axis=1)[:, :m]
+            d2 = np.take_along_axis(d2, part, axis=1)
+            cols = part + lo
+        else:
+            cols = np.broadcast_to(np.arange(lo, hi), d2.shape)
+    cat_d = np.concatenate([best_d, d2], axis=1)
+    cat_i = np.concatenate([best_i, cols], axis=1)
+    srt = np.argsort(cat_d, axis=1, kind="stable")[:, :m]
+    return np.take_along_axis(cat_d, srt, axis=1), np.take_along_axis(cat_i, srt, axis=1)
+
+
 def _knn_blockwise(F, codes, K, queries, k, progress, device=None):
     """Exact kNN with BLAS blocks and class-ball pruning (queries are grouped by class).
 
@@ -355,11 +421,12 @@ def _knn_blockwise(F, codes, K, queries, k, progress, device=None):
     out = np.empty((queries.size, k + 1), dtype=np.int64)
     qpos = groups.position[queries]
     qgroup = groups.group_of[qpos]
+    max_cols = max(largest, _BLOCK_BYTES // (8 * block))
+    torch_state = None
     if device is not None:
         import torch
 
-        torch_F = torch.as_tensor(Fs, device=device)
-        torch_sq = torch.as_tensor(groups.sqnorm, device=device)
+        torch_state = (torch.as_tensor(Fs, device=device), torch.as_tensor(groups.sqnorm, device=device))
     bar = _progress(queries.size, progress, "CSG neighbours")
     try:
         s = 0
@@ -376,44 +443,16 @@ def _knn_blockwise(F, codes, K, queries, k, progress, device=None):
             lower2 = lower * lower
             best_d = np.full((qp.size, m), np.inf)
             best_i = np.zeros((qp.size, m), dtype=np.int64)
-            others = np.argsort(lower.min(0), kind="stable")
-            visit = [g0] + [g for g in others if g != g0]
-            for step, g in enumerate(visit):
-                if step > 0:
-                    # slack: the squared distances are not exact (re-ranked exactly below)
-                    thresh = best_d[:, -1] * (1 + 1e-6) + 1e-9
-                    if step == 1:
-                        # one vectorised pass marks the classes still in reach after the first
-                        # (the bound only shrinks later, so the mark is conservative)
-                        reach = (lower2 <= thresh[:, None]).any(0)
-                    if not reach[g] or not (lower2[:, g] <= thresh).any():
-                        continue
-                lo, hi = groups.slices[g]
-                if device is not None:
-                    qt = torch.as_tensor(qp, device=torch_F.device)
-                    d2t = torch_F[qt] @ torch_F[lo:hi].T
-                    d2t.mul_(-2.0).add_(torch_sq[lo:hi][None, :]).add_(torch_sq[qt][:, None])
-                    kk = min(m, hi - lo)
-                    vals, idx = torch.topk(d2t, kk, dim=1, largest=False)
-                    d2 = vals.cpu().numpy()
-                    cols = idx.cpu().numpy() + lo
-                else:
-                    d2 = Q @ Fs[lo:hi].T
-                    d2 *= -2.0
-                    d2 += groups.sqnorm[lo:hi][None, :]
-                    d2 += qsq[:, None]
-                    cols = None
-                if cols is None and d2.shape[1] > m:
-                    part = np.argpartition(d2, m - 1, axis=1)[:, :m]
-                    d2 = np.take_along_axis(d2, part, axis=1)
-                    cols = part + lo
-                elif cols is None:
-                    cols = np.broadcast_to(np.arange(lo, hi), d2.shape)
-                cat_d = np.concatenate([best_d, d2], axis=1)
-                cat_i = np.concatenate([best_i, cols], axis=1)
-                srt = np.argsort(cat_d, axis=1, kind="stable")[:, :m]
-                best_d = np.take_along_axis(cat_d, srt, axis=1)
-                best_i = np.take_along_axis(cat_i, srt, axis=1)
+            # the own class first; then the classes still in reach, whose slices are merged
+            # into runs of adjacent columns so that overlapping classes cost few large products
+            # instead of many small ones (the bound only shrinks, so "in reach" is conservative)
+            lo0, hi0 = groups.slices[g0]
+            best_d, best_i = _merge_block(Q, qp, qsq, Fs, groups, lo0, hi0, best_d, best_i, m, device, torch_state)
+            thresh = best_d[:, -1] * (1 + 1e-6) + 1e-9  # slack: these distances are not exact
+            reach = (lower2 <= thresh[:, None]).any(0)
+            reach[g0] = False
+            for lo, hi in _runs(groups.slices, reach, max_cols):
+                best_d, best_i = _merge_block(Q, qp, qsq, Fs, groups, lo, hi, best_d, best_i, m, device, torch_state)
             out[s:e] = groups.order[_exact_rerank(Fs, qp, best_i, k)]
             if bar is not None:
                 bar.update(qp.size)
