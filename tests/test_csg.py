@@ -372,3 +372,12 @@ def test_exports_and_page(tmp_path):
         assert r.export(tmp_path / f"csg.{ext}").stat().st_size > 1000
     page = r.to_html(tmp_path / "csg.html").read_text()
     assert "<b>c1</b>" not in page, "class names are data, never markup"
+
+
+def test_cache_tells_callables_apart():
+    X, y = make_blobs(150, 6, centers=3, random_state=0)
+    scores = set()
+    for j in range(3):
+        r = nd.csg(X, y, k=3, M=None, embedding=lambda data, j=j: np.asarray(data)[:, j:j + 2])
+        scores.add(round(r.score, 12))
+        np.testing.assert_array_equal(r.features, X[:, j:j + 2])

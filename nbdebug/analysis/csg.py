@@ -541,6 +541,8 @@ def _umap(flat, n_components, seed, **kw):
     import umap
 
     n_neighbors = min(kw.pop("n_neighbors", 15), flat.shape[0] - 1)
+    if seed is not None:
+        kw.setdefault("n_jobs", 1)  # a seeded UMAP is single-threaded anyway; say so, no warning
     return umap.UMAP(n_components=n_components, random_state=seed, n_neighbors=n_neighbors, **kw).fit_transform(flat)
 
 
@@ -583,7 +585,8 @@ def embed(X, embedding="raw", *, n_components=None, seed=0, **kwargs) -> np.ndar
         key = (_fingerprint(arr), embedding, nc, seed_key, tuple(sorted(kwargs.items())))
         return _cached(key, lambda: _METHODS[embedding](np.asarray(flat, dtype=np.float64), nc, seed, **kwargs))
     if callable(embedding):
-        key = (_fingerprint(arr), "callable", id(embedding), tuple(sorted(kwargs.items())))
+        # the callable itself, not its id: the key keeps it alive, so an id is never reused
+        key = (_fingerprint(arr), "callable", embedding, tuple(sorted(kwargs.items())))
 
         def run():
             out = embedding(X, **kwargs)
