@@ -239,7 +239,7 @@ function csgSpectrum(host, tooltip, root) {
       box.replaceChildren();
       if (!ev) return;
       const K = ev.shape[0];
-      const Wd = 420, Ht = 220, L = 44, R = 44, T = 22, B = 30;
+      const Wd = 440, Ht = 220, L = 58, R = 48, T = 22, B = 30;
       const svg = nbSvg("svg", { width: Wd, height: Ht });
       const x = nbScaleLinear(-0.5, Math.max(K - 0.5, 0.5), L, Wd - R);
       let gmax = 0, emax = 0;

@@ -381,3 +381,19 @@ def test_cache_tells_callables_apart():
         r = nd.csg(X, y, k=3, M=None, embedding=lambda data, j=j: np.asarray(data)[:, j:j + 2])
         scores.add(round(r.score, 12))
         np.testing.assert_array_equal(r.features, X[:, j:j + 2])
+
+
+def test_torch_block_path_matches_numpy():
+    """The GPU path's code (torch matmul + topk) run on torch's CPU device."""
+    pytest.importorskip("torch")
+    X, y = make_blobs(400, 20, centers=4, cluster_std=5.0, random_state=0)
+    queries = np.arange(400)
+    ref = csg_mod._knn_blockwise(X, y, 4, queries, 3, False)
+    via_torch = csg_mod._knn_blockwise(X, y, 4, queries, 3, False, device="cpu")
+    np.testing.assert_array_equal(ref, via_torch)
+    with pytest.raises(ValueError, match="device"):
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("a GPU is present")
+        nd.csg(X, y, device="cuda")
