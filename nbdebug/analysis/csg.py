@@ -8,12 +8,14 @@ holds the neighbours (a Parzen window). Averaging per class gives the class-over
 entangled the classes are. CSG sums the cumulative maximum of the normalised eigenvalue gaps.
 
 The nearest-neighbour search is exact. It never sorts a full distance row: in low dimensions it
-queries a kd-tree; in high dimensions it computes squared distances blockwise with BLAS against
-one class at a time, and skips every class whose bounding ball (centre and radius) lies further
-from all queries of a block than their current k-th neighbour (the triangle inequality). Well
-separated classes, the easy case CSG reports as such, thus cost a fraction of a brute-force
-search; overlapping classes cost at most one. Candidates are re-ranked with exact float64
-distances, ties broken by sample index, so results do not depend on the BLAS used.
+queries a kd-tree; in high dimensions it computes squared distances blockwise with BLAS, first
+against the queries' own class, then only against the classes whose bounding ball (centre and
+radius) comes closer to some query of the block than its current k-th neighbour (the triangle
+inequality); adjacent reachable classes are merged into one product. Well separated classes,
+the easy case CSG reports as such, thus cost a fraction of a brute-force search; overlapping
+classes cost about one. Candidates are re-ranked with exact float64 distances, ties broken by
+sample index, so results do not depend on the BLAS used. Memory is O(block × class size), never
+n × n.
 """
 from __future__ import annotations
 
