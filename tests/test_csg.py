@@ -397,3 +397,20 @@ def test_torch_block_path_matches_numpy():
         if torch.cuda.is_available():
             pytest.skip("a GPU is present")
         nd.csg(X, y, device="cuda")
+
+
+def test_float32_search_is_certified_and_falls_back(monkeypatch):
+    """d >= 128 searches in float32; answers the error bound cannot certify are redone in float64."""
+    X, y = make_blobs(800, 200, centers=4, cluster_std=8.0, random_state=0)
+    queries = np.arange(800)
+    f32 = csg_mod._knn_blockwise(X, y, 4, queries, 3, False)
+    monkeypatch.setattr(csg_mod, "_F32_MIN_DIM", 10**9)
+    f64 = csg_mod._knn_blockwise(X, y, 4, queries, 3, False)
+    np.testing.assert_array_equal(f32, f64)
+    monkeypatch.setattr(csg_mod, "_F32_MIN_DIM", 128)
+    monkeypatch.setattr(csg_mod, "_U32", 1e-2)  # a bound so loose that nothing is certified
+    calls = []
+    fallback = csg_mod._knn_exact_fallback
+    monkeypatch.setattr(csg_mod, "_knn_exact_fallback", lambda *a: calls.append(1) or fallback(*a))
+    np.testing.assert_array_equal(csg_mod._knn_blockwise(X, y, 4, queries, 3, False), f64)
+    assert calls

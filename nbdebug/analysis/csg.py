@@ -13,8 +13,10 @@ against the queries' own class, then only against the classes whose bounding bal
 radius) comes closer to some query of the block than its current k-th neighbour (the triangle
 inequality); adjacent reachable classes are merged into one product. Well separated classes,
 the easy case CSG reports as such, thus cost a fraction of a brute-force search; overlapping
-classes cost about one. Candidates are re-ranked with exact float64 distances, ties broken by
-sample index, so results do not depend on the BLAS used. Memory is O(block × class size), never
+classes cost about one. From 128 dimensions on the products run in float32, and every answer is
+certified against a proven bound on the float32 rounding error (or recomputed in float64).
+Candidates are re-ranked with exact float64 distances, ties broken by sample index, so results
+do not depend on the BLAS used. Memory is O(block × class size), never
 n × n.
 """
 from __future__ import annotations
@@ -44,6 +46,11 @@ _KDTREE_MAX_DIM = 12
 _BLOCK_BYTES = 32 * 2**20
 #: candidates kept beyond k + 1 before the exact float64 re-ranking
 _EXTRA_CANDIDATES = 3
+#: from this feature dimension on, distance products run in float32 (certified, see below)
+_F32_MIN_DIM = 128
+#: more spare candidates in float32: the certificate needs a margin above the (k+1)-th
+_EXTRA_CANDIDATES_F32 = 24
+_U32 = float(np.finfo(np.float32).eps) / 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,13 +288,16 @@ def _progress(total: int, enabled, desc: str):
     return tqdm(total=total, desc=desc, unit="pts", leave=False)
 
 
-def _exact_rerank(F: np.ndarray, queries: np.ndarray, cand: np.ndarray, k: int) -> np.ndarray:
+def _exact_rerank(F: np.ndarray, queries: np.ndarray, cand: np.ndarray, k: int, return_distance=False):
     """Exact float64 distances to the candidates; keep k + 1, nearest first, ties by index."""
-    diff = F[cand] - F[queries][:, None, :]
+    diff = np.asarray(F[cand], dtype=np.float64) - np.asarray(F[queries], dtype=np.float64)[:, None, :]
     d2 = np.einsum("bmd,bmd->bm", diff, diff)
     # lexsort works along the last axis, the last key primary: distance, then index
-    order = np.lexsort((cand, d2))
-    return np.take_along_axis(cand, order[:, : k + 1], axis=1)
+    order = np.lexsort((cand, d2))[:, : k + 1]
+    idx = np.take_along_axis(cand, order, axis=1)
+    if return_distance:
+        return idx, np.take_along_axis(d2, order, axis=1)
+    return idx
 
 
 def _knn_kdtree(F, queries, k, progress):
@@ -319,26 +329,34 @@ class _Groups:
     Centring shrinks the norms, and with them the rounding error of ``|a|² + |b|² - 2ab``.
     """
 
-    def __init__(self, F: np.ndarray, codes: np.ndarray, K: int):
+    def __init__(self, F: np.ndarray, codes: np.ndarray, K: int, dtype=np.float64):
         self.order = np.argsort(codes, kind="stable")
         self.position = np.empty_like(self.order)
         self.position[self.order] = np.arange(self.order.size)
         bounds = np.searchsorted(codes[self.order], np.arange(K + 1))
         self.slices = [(int(bounds[c]), int(bounds[c + 1])) for c in range(K) if bounds[c + 1] > bounds[c]]
-        self.F = np.empty(F.shape, dtype=np.float64)
+        mean = F.mean(0)
+        self.F = np.empty(F.shape, dtype=dtype)
+        self.sqnorm = np.empty(F.shape[0])
         for s in range(0, F.shape[0], 8192):
-            np.take(F, self.order[s : s + 8192], axis=0, out=self.F[s : s + 8192])
-        self.F -= F.mean(0)
-        self.sqnorm = np.einsum("ij,ij->i", self.F, self.F)
-        self.centres = np.stack([self.F[lo:hi].mean(0) for lo, hi in self.slices])
+            chunk = F[self.order[s : s + 8192]] - mean  # float64: exact norms before any cast
+            self.sqnorm[s : s + 8192] = np.einsum("ij,ij->i", chunk, chunk)
+            self.F[s : s + 8192] = chunk
+        self.sqnorm_work = self.sqnorm.astype(dtype)
+        self.centres = np.stack([self.F[lo:hi].mean(0, dtype=np.float64) for lo, hi in self.slices])
         # |x - c|² = |x|² - 2 x·c + |c|², a matrix-vector product per class
-        r2 = [
-            (self.sqnorm[lo:hi] - 2.0 * (self.F[lo:hi] @ c) + c @ c).max()
+        r2 = np.array([
+            (self.sqnorm[lo:hi] - 2.0 * (self.F[lo:hi] @ c.astype(dtype)) + c @ c).max()
             for (lo, hi), c in zip(self.slices, self.centres)
-        ]
-        # a little slack against the rounding of that identity
-        self.radii = np.sqrt(np.maximum(r2, 0.0)) * (1 + 1e-7) + 1e-9
+        ])
+        # slack against the rounding of that identity (and of the float32 copy, if any)
+        u = float(np.finfo(dtype).eps)
+        xmax = np.array([np.sqrt(self.sqnorm[lo:hi].max()) for lo, hi in self.slices])
+        cn = np.sqrt((self.centres**2).sum(1))
+        slack = 4 * u * np.sqrt(F.shape[1] + 1.0) * (xmax + cn) ** 2
+        self.radii = np.sqrt(np.maximum(r2, 0.0) + slack) * (1 + 1e-7) + 1e-9
         self.group_of = np.repeat(np.arange(len(self.slices)), [hi - lo for lo, hi in self.slices])
+        self.max_norm = float(np.sqrt(self.sqnorm.max()))
 
 
 def _runs(slices, reach, max_cols):
@@ -391,7 +409,7 @@ def _merge_block(Q, qp, qsq, Fs, groups, lo, hi, best_d, best_i, m, device, torc
     else:
         d2 = Q @ Fs[lo:hi].T
         d2 *= -2.0
-        d2 += groups.sqnorm[lo:hi][None, :]
+        d2 += groups.sqnorm_work[lo:hi][None, :]
         d2 += qsq[:, None]
         if np.isfinite(best_d[:, -1]).all():
             return _merge_below(d2, lo, best_d, best_i, m)
@@ -407,6 +425,24 @@ def _merge_block(Q, qp, qsq, Fs, groups, lo, hi, best_d, best_i, m, device, torc
     return np.take_along_axis(cat_d, srt, axis=1), np.take_along_axis(cat_i, srt, axis=1)
 
 
+def _knn_exact_fallback(F, queries, k):
+    """Float64 brute force for the few queries the float32 pass could not certify."""
+    n = F.shape[0]
+    m = min(n, k + 1 + _EXTRA_CANDIDATES)
+    mean = F.mean(0)
+    out = np.empty((queries.size, k + 1), dtype=np.int64)
+    for s in range(0, queries.size, 64):
+        q = queries[s : s + 64]
+        Q = F[q] - mean
+        d2 = np.empty((q.size, n))
+        for c in range(0, n, 8192):
+            X = F[c : c + 8192] - mean
+            d2[:, c : c + 8192] = np.einsum("ij,ij->i", X, X)[None, :] - 2.0 * (Q @ X.T)
+        cand = np.argpartition(d2, m - 1, axis=1)[:, :m] if n > m else np.broadcast_to(np.arange(n), (q.size, n))
+        out[s : s + 64] = _exact_rerank(F, q, np.ascontiguousarray(cand), k)
+    return out
+
+
 def _knn_blockwise(F, codes, K, queries, k, progress, device=None):
     """Exact kNN with BLAS blocks and class-ball pruning (queries are grouped by class).
 
@@ -414,10 +450,13 @@ def _knn_blockwise(F, codes, K, queries, k, progress, device=None):
     query's k-th neighbour distance, and every other class whose ball lies beyond that bound
     for all queries of the block is skipped. Returns original indices, (m, k + 1).
     """
-    groups = _Groups(F, codes, K)
+    n, d = F.shape
+    # high dimensions: float32 products (half the time and memory) with a proven error bound;
+    # every answer is checked against that bound and recomputed in float64 where it fails
+    f32 = device is None and d >= _F32_MIN_DIM
+    groups = _Groups(F, codes, K, dtype=np.float32 if f32 else np.float64)
     Fs = groups.F
-    n, d = Fs.shape
-    m = min(n, k + 1 + _EXTRA_CANDIDATES)
+    m = min(n, k + 1 + (_EXTRA_CANDIDATES_F32 if f32 else _EXTRA_CANDIDATES))
     largest = max(hi - lo for lo, hi in groups.slices)
     block = int(max(16, min(2048, _BLOCK_BYTES // (8 * max(largest, 1)))))
     out = np.empty((queries.size, k + 1), dtype=np.int64)
@@ -440,6 +479,12 @@ def _knn_blockwise(F, codes, K, queries, k, progress, device=None):
             qp = qpos[s:e]
             Q = Fs[qp]
             qsq = groups.sqnorm[qp]
+            if f32:
+                # |fl(|q|² + |x|² - 2 q·x) - d²| <= (2d + 16) u (|q| + |x|)² for any summation
+                # order (Higham's bound for dot products, plus the roundings around it)
+                err = (2 * d + 16) * _U32 * (np.sqrt(qsq) + groups.max_norm) ** 2
+            else:
+                err = 0.0
             dc2 = qsq[:, None] - 2.0 * (Q @ groups.centres.T) + np.einsum("ij,ij->i", groups.centres, groups.centres)
             lower = np.maximum(np.sqrt(np.maximum(dc2, 0.0)) * (1 - 1e-7) - groups.radii[None], 0.0)
             lower2 = lower * lower
@@ -450,12 +495,22 @@ def _knn_blockwise(F, codes, K, queries, k, progress, device=None):
             # instead of many small ones (the bound only shrinks, so "in reach" is conservative)
             lo0, hi0 = groups.slices[g0]
             best_d, best_i = _merge_block(Q, qp, qsq, Fs, groups, lo0, hi0, best_d, best_i, m, device, torch_state)
-            thresh = best_d[:, -1] * (1 + 1e-6) + 1e-9  # slack: these distances are not exact
+            thresh = best_d[:, -1] * (1 + 1e-6) + 1e-9 + err  # slack: these are not exact
             reach = (lower2 <= thresh[:, None]).any(0)
             reach[g0] = False
             for lo, hi in _runs(groups.slices, reach, max_cols):
                 best_d, best_i = _merge_block(Q, qp, qsq, Fs, groups, lo, hi, best_d, best_i, m, device, torch_state)
-            out[s:e] = groups.order[_exact_rerank(Fs, qp, best_i, k)]
+            if f32:
+                q = groups.order[qp]
+                idx, dist = _exact_rerank(F, q, groups.order[best_i], k, return_distance=True)
+                # no unseen sample can be nearer than the (k+1)-th found unless its float32
+                # distance was within the error bound of the m-th candidate's
+                doubt = (dist[:, -1] >= best_d[:, -1] - err) & (m < n)
+                if doubt.any():
+                    idx[doubt] = _knn_exact_fallback(F, q[doubt], k)
+                out[s:e] = idx
+            else:
+                out[s:e] = groups.order[_exact_rerank(Fs, qp, best_i, k)]
             if bar is not None:
                 bar.update(qp.size)
             s = e
