@@ -26,6 +26,8 @@ _EXPORTS = {
     "resample_search": "nbdebug.analysis.resample:resample_search",
     "ResampleReport": "nbdebug.analysis.resample:ResampleReport",
     "ResampleSearchReport": "nbdebug.analysis.resample:ResampleSearchReport",
+    "csg": "nbdebug.analysis.csg:csg",
+    "CSGReport": "nbdebug.analysis.csg:CSGReport",
     "datasets": "nbdebug.datasets",
     "capacity": "nbdebug.analysis.capacity:capacity",
     "CapacityReport": "nbdebug.analysis.capacity:CapacityReport",
