@@ -414,3 +414,28 @@ def test_float32_search_is_certified_and_falls_back(monkeypatch):
     monkeypatch.setattr(csg_mod, "_knn_exact_fallback", lambda *a: calls.append(1) or fallback(*a))
     np.testing.assert_array_equal(csg_mod._knn_blockwise(X, y, 4, queries, 3, False), f64)
     assert calls
+
+
+def test_model_layer_embedding_uses_the_adapter_and_its_cache():
+    import torch
+    import torch.nn as nn
+
+    from nbdebug.analysis import csg as csg_module
+
+    X, y = load_digits(return_X_y=True)
+    X = (X[:300] / 16).astype(np.float32)
+    y = y[:300]
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10))
+    rep = nd.csg(X, y, k=3, M=None, embedding=(model, "1"))
+    with torch.no_grad():
+        hidden = model[1](model[0](torch.from_numpy(X))).numpy()
+    expected = nd.csg(X, y, k=3, M=None, embedding=hidden)
+    assert rep.score == pytest.approx(expected.score, abs=1e-9)
+    before = len(csg_module._CACHE)
+    nd.csg(X, y, k=5, M=None, embedding=(model, "1"))
+    assert len(csg_module._CACHE) == before, "changing k reuses the cached activations"
+    with torch.no_grad():
+        model[0].weight.add_(1.0)  # trained in place: features must be recomputed
+    nd.csg(X, y, k=5, M=None, embedding=(model, "1"))
+    assert len(csg_module._CACHE) == before + 1

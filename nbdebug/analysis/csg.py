@@ -641,6 +641,20 @@ def embed(X, embedding="raw", *, n_components=None, seed=0, **kwargs) -> np.ndar
             raise TypeError("seed: embeddings need an int seed (umap and sklearn take ints)")
         key = (_fingerprint(arr), embedding, nc, seed_key, tuple(sorted(kwargs.items())))
         return _cached(key, lambda: _METHODS[embedding](np.asarray(flat, dtype=np.float64), nc, seed, **kwargs))
+    if isinstance(embedding, tuple) and len(embedding) == 2 and isinstance(embedding[1], str):
+        # (model, layer): the layer's activations through the model adapter (torch or Keras)
+        model, layer = embedding
+        # in-place training steps bump torch parameters' version counters: stale features are never reused
+        version = sum(int(getattr(p, "_version", 0)) for p in getattr(model, "parameters", lambda: [])())
+        key = (_fingerprint(arr), "layer", model, layer, version)
+
+        def run_layer():
+            from ..adapters import as_model
+
+            acts = as_model(model, input_shape=arr.shape[1:]).activations(np.asarray(arr), layer)
+            return acts.reshape(n, -1)
+
+        return _cached(key, run_layer)
     if callable(embedding):
         # the callable itself, not its id: the key keeps it alive, so an id is never reused
         key = (_fingerprint(arr), "callable", embedding, tuple(sorted(kwargs.items())))
@@ -801,10 +815,11 @@ def csg(
     M : int or None
         Samples drawn per class; a class with at most ``M`` samples uses all of them. ``None``
         uses every sample (deterministic).
-    embedding : {"raw", "pca", "umap", "tsne"}, ndarray (n, d') or callable
-        The space the neighbours are searched in. A callable receives ``X`` and returns
-        features (e.g. ``lambda X: nd.as_model(model).activations(X, "fc1")``). Embeddings are
-        cached, so changing ``k`` or ``M`` does not recompute them.
+    embedding : {"raw", "pca", "umap", "tsne"}, (model, layer), ndarray (n, d') or callable
+        The space the neighbours are searched in. ``(model, "layer")`` uses that layer's
+        activations of a torch or Keras model (the learned features the paper recommends); a
+        callable receives ``X`` and returns features. Embeddings are cached, so changing ``k``
+        or ``M`` does not recompute them (a torch model trained in place since is re-run).
     seed : int, Generator or None
         Seeds the per-class sampling and the stochastic embeddings; global state is untouched.
     n_components : int, optional
@@ -896,7 +911,12 @@ def csg(
         raise ValueError("X: has no features")
     if k >= n:
         raise ValueError(f"k: must be smaller than the number of samples ({n}), got {k}")
-    emb_name = embedding if isinstance(embedding, str) else ("callable" if callable(embedding) else "array")
+    if isinstance(embedding, str):
+        emb_name = embedding
+    elif isinstance(embedding, tuple):
+        emb_name = f"activations of {embedding[1]!r}"
+    else:
+        emb_name = "callable" if callable(embedding) else "array"
 
     queries, qclass = _draw(np.asarray(codes), K, M, rng, reference_compatible, seed)
     if progress is None:
