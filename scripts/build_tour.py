@@ -145,6 +145,46 @@ capacity = nd.capacity(torch_model, input_shape=(1, 8, 8), data=(X, y))
 capacity
 """)
 md("""
+## Where do the classes overlap?
+
+The Cumulative Spectral Gradient (Branchaud-Charron et al., 2019) measures how much classes
+overlap from each sample's nearest neighbours; 0 means separable. Click a cell of the class-overlap
+heat map to highlight the two classes in the embedding and see the samples that overlap most.
+""")
+code("""
+digit_names = np.asarray(class_names)[y]
+overlap = nd.csg(X, digit_names, k=3, M=None)        # M=None: every sample, deterministic
+overlap
+""")
+md("""
+## Rebalancing a rare class
+
+SMOTE makes synthetic samples between a rare-class sample and one of its neighbours; Tomek links
+remove ambiguous pairs. Before and after on one projection: hover a synthetic point (◇) to see its
+two parents; change the sampler or `k_neighbors` and the plots follow.
+""")
+code("""
+from sklearn.datasets import make_classification
+
+X2, y2 = make_classification(n_samples=600, n_features=2, n_redundant=0, n_clusters_per_class=1,
+                             weights=[0.95, 0.05], class_sep=0.8, random_state=4)
+rebalanced = nd.resample(X2, np.array(["normal", "rare"])[y2], sampler="smote_tomek")
+rebalanced
+""")
+md("""
+## How robust is the model?
+
+Adversarial examples through the same adapter: PGD within an L∞ ball, and the fewest pixels that
+flip a prediction (the main paper's section 3.4). Original, adversarial and their difference, with
+swipe, blink, zoom and an amplification slider; the gallery sorts the batch by any metric.
+""")
+code("""
+pgd = nd.attack(torch_model, X[:48], y[:48], method="pgd", eps=0.1, alpha=0.02, steps=10)
+print(f"PGD: {pgd.success_rate:.0%} of 48 digits flipped within L∞ ≤ 0.1")
+fewest = nd.attack(torch_model, X[:16], y[:16], method="pixels", budget=12)
+fewest
+""")
+md("""
 ## Export
 
 Every result exports to a figure for a paper, or to a standalone HTML page that renders the widget
