@@ -211,3 +211,21 @@ function nbDebounce(fn, ms) {
     timer = setTimeout(() => fn(...args), ms);
   };
 }
+
+/**
+ * A blob URL of 16-bit PCM mono WAV for a float waveform in [-1, 1] (for <audio> players).
+ * The caller revokes it (URL.revokeObjectURL) when the player goes away.
+ * @param {ArrayLike<number>} samples @param {number} rate
+ */
+function nbWavUrl(samples, rate) {
+  const n = samples.length;
+  const buf = new ArrayBuffer(44 + 2 * n);
+  const v = new DataView(buf);
+  const str = (o, s) => { for (let i = 0; i < s.length; i++) v.setUint8(o + i, s.charCodeAt(i)); };
+  str(0, "RIFF"); v.setUint32(4, 36 + 2 * n, true); str(8, "WAVE"); str(12, "fmt ");
+  v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, 1, true);
+  v.setUint32(24, rate, true); v.setUint32(28, rate * 2, true); v.setUint16(32, 2, true);
+  v.setUint16(34, 16, true); str(36, "data"); v.setUint32(40, 2 * n, true);
+  for (let i = 0; i < n; i++) v.setInt16(44 + 2 * i, Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767), true);
+  return URL.createObjectURL(new Blob([buf], { type: "audio/wav" }));
+}

@@ -74,20 +74,6 @@ function nbaSpecImage(spec, i, other) {
   return img;
 }
 
-/** 16-bit PCM WAV bytes of a float waveform in [-1, 1]. */
-function nbaWav(samples, rate) {
-  const n = samples.length;
-  const buf = new ArrayBuffer(44 + 2 * n);
-  const v = new DataView(buf);
-  const str = (o, s) => { for (let i = 0; i < s.length; i++) v.setUint8(o + i, s.charCodeAt(i)); };
-  str(0, "RIFF"); v.setUint32(4, 36 + 2 * n, true); str(8, "WAVE"); str(12, "fmt ");
-  v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, 1, true);
-  v.setUint32(24, rate, true); v.setUint32(28, rate * 2, true); v.setUint16(32, 2, true);
-  v.setUint16(34, 16, true); str(36, "data"); v.setUint32(40, 2 * n, true);
-  for (let i = 0; i < n; i++) v.setInt16(44 + 2 * i, Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767), true);
-  return new Uint8Array(buf);
-}
-
 /** An image panel: a native-resolution canvas scaled with nearest-neighbour sampling, and an
  *  overlay canvas at screen resolution for the pixel grid and the L0 outlines. */
 function nbaPanel(name, label) {
@@ -361,7 +347,7 @@ function nbaRenderDiff(model, el) {
     ];
     const out = rows.map(([name, wave, color, g, spec]) => {
       const scaled = g === 1 ? wave : wave.map((v) => v * g);
-      const url = URL.createObjectURL(new Blob([nbaWav(scaled, rate)], { type: "audio/wav" }));
+      const url = nbWavUrl(scaled, rate);
       urls.push(url);
       const player = nbEl("audio", { controls: true, src: url, preload: "auto", "data-testid": `nba-audio-${name}` });
       const label = name === "difference" ? `difference ×${nbFmt(g, 3)} (spectrogram: dB change, ±30 dB)` : name;

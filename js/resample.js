@@ -248,20 +248,6 @@ function nbRsBars(classes, before, after, colours, tip) {
   return svg;
 }
 
-/** A 16-bit PCM WAV blob URL for a float32 clip in [-1, 1]. */
-function nbRsWav(samples, rate) {
-  const n = samples.length;
-  const buf = new ArrayBuffer(44 + 2 * n);
-  const v = new DataView(buf);
-  const str = (o, s) => { for (let i = 0; i < s.length; i++) v.setUint8(o + i, s.charCodeAt(i)); };
-  str(0, "RIFF"); v.setUint32(4, 36 + 2 * n, true); str(8, "WAVE"); str(12, "fmt ");
-  v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, 1, true);
-  v.setUint32(24, rate, true); v.setUint32(28, rate * 2, true); v.setUint16(32, 2, true);
-  v.setUint16(34, 16, true); str(36, "data"); v.setUint32(40, 2 * n, true);
-  for (let i = 0; i < n; i++) v.setInt16(44 + 2 * i, Math.max(-1, Math.min(1, samples[i])) * 32767, true);
-  return URL.createObjectURL(new Blob([buf], { type: "audio/wav" }));
-}
-
 /** Gallery: every synthetic sample beside its two parents (images on canvases, or players). */
 function nbRsGallery(model, urls) {
   const kind = model.get("gallery_kind");
@@ -297,7 +283,7 @@ function nbRsGallery(model, urls) {
         ctx.imageSmoothingEnabled = false;
         ctx.drawImage(src, 0, 0, w * scale, h * scale);
       } else {
-        const url = nbRsWav(g.data.subarray(offset, offset + per), model.get("sample_rate") || 8000);
+        const url = nbWavUrl(g.data.subarray(offset, offset + per), model.get("sample_rate") || 8000);
         urls.push(url);
         media = nbEl("audio", { controls: true, src: url, preload: "none", class: "nbd-rs-audio" });
       }
