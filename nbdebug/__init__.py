@@ -23,6 +23,9 @@ _EXPORTS = {
     "ModelSummary": "nbdebug.analysis.summary:ModelSummary",
     "complexity": "nbdebug.analysis.complexity:complexity",
     "datasets": "nbdebug.datasets",
+    "watch": "nbdebug.analysis.watch:watch",
+    "Watch": "nbdebug.analysis.watch:Watch",
+    "compare_runs": "nbdebug.analysis.watch:compare",
 }
 
 __all__ = sorted(_EXPORTS)
