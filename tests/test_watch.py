@@ -446,3 +446,93 @@ def test_torch_and_keras_give_the_same_statistics():
                  "act_std", "dead_fraction"):
         np.testing.assert_allclose(kflow.history[stat], tflow.history[stat], rtol=1e-4, atol=1e-7, err_msg=stat)
     assert kflow.history.loss[0] == pytest.approx(tflow.history.loss[0], rel=1e-5)
+
+
+# -- widget, figure, export ----------------------------------------------------------------------
+def test_widget_live_pushes_only_new_records_and_resyncs(tmp_path):
+    model = _deep_sigmoid(depth=4)
+    flow = nd.watch(model, every=1, name="live")
+    widget = flow.widget()
+    sent = []
+    widget.send = lambda content, buffers=None: sent.append((content, buffers))
+    widget._interval = 0.0  # push on every record in this test
+    with flow:
+        assert widget.running
+        _train_torch(model, _batches(3, (4,), 3), flow)
+        assert [c["start"] for c, _ in sent] == [0, 1]  # step 2 is read when the block exits
+        content, buffers = sent[-1]
+        assert content["n"] == 1 and content["n_layers"] == len(flow.layers)
+        values = np.frombuffer(buffers[1], np.float32).reshape(1, len(flow.layers), len(STAT_NAMES))
+        np.testing.assert_allclose(values[0], flow.history.values[1], rtol=1e-6)
+        assert np.frombuffer(buffers[0], np.int32).tolist() == [1]
+    # stopping syncs the full state through the traits (for redisplay and to_html)
+    assert not widget.running and widget.values.shape == (3, len(flow.layers), len(STAT_NAMES))
+    assert widget.steps.tolist() == [0, 1, 2] and len(widget.flags) == len(flow.flags)
+    widget.values = None
+    widget._on_message(widget, {"type": "resync"}, [])
+    assert widget.values.shape[0] == 3
+
+
+def test_widget_throttles_and_flushes_after_a_pause():
+    model = zoo.torch_mlp()
+    flow = nd.watch(model, every=1)
+    widget = flow.widget()
+    sent = []
+    widget.send = lambda content, buffers=None: sent.append(content)
+    widget._interval = 60.0
+    widget._last_push = __import__("time").monotonic()
+    with flow:
+        _train_torch(model, _batches(5, (4,), 3), flow)
+        assert sent == [] and widget._timer is not None  # throttled: one timer pending
+        widget._timer.cancel()
+        widget._push()  # what the timer does when it fires
+        assert [(c["start"], c["n"]) for c in sent] == [(0, 4)]
+
+
+def test_widget_step_scrubber_is_answered_by_python(tmp_path):
+    model = _deep_sigmoid(depth=8)
+    with nd.watch(model, every=2) as flow:
+        _train_torch(model, _batches(6, (4,), 3), flow)
+    widget = flow.widget()
+    assert widget.step == -1 and widget.step_info.startswith("step 4")
+    widget.step = 3  # what moving the scrubber does: the record at or before step 3 (step 2)
+    assert widget.step_info.startswith("step 2") and "below 0.001" in widget.step_info
+    widget.quantity = "update_ratio"
+    assert "update_ratio" in widget.step_info
+    html = flow.to_html(tmp_path / "flow.html")
+    assert "nbd-watch" in html.read_text()
+    for ext in ("png", "svg", "pdf"):
+        assert flow.export(tmp_path / f"flow.{ext}").stat().st_size > 1000
+    fig = flow.figure(stat="update_ratio", step=2)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "update_ratio per layer and step" in titles and "update_ratio at step 2" in titles
+    with pytest.raises(ValueError, match="stat"):
+        flow.figure(stat="nope")
+
+
+def test_compare_two_runs(tmp_path):
+    runs = []
+    for depth in (3, 10):
+        model = _deep_sigmoid(depth=depth)
+        with nd.watch(model, every=1, name=f"sig{depth}") as flow:
+            _train_torch(model, _batches(4, (4,), 3), flow)
+        runs.append(flow)
+    comparison = runs[0].compare(runs[1])
+    assert comparison is not None and nd.compare_runs(*runs).labels == ["sig3", "sig10"]
+    widget = comparison.widget()
+    assert widget.layers_b == runs[1].layers and widget.values_b.shape[1] == 11
+    assert not widget.flags and widget.flags_b[0]["kind"] == "vanishing"
+    assert comparison.export(tmp_path / "compare.png").stat().st_size > 1000
+    assert comparison.to_html(tmp_path / "compare.html").stat().st_size > 1000
+    with pytest.raises(TypeError, match="compare"):
+        nd.compare_runs(runs[0], "run")
+
+
+def test_import_nbdebug_does_not_load_frameworks():
+    import subprocess
+    import sys
+
+    code = ("import sys, nbdebug as nd; nd.watch; import nbdebug.analysis.watch; "
+            "print(any(m in sys.modules for m in ('torch', 'tensorflow', 'keras', 'matplotlib.pyplot')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -588,7 +588,8 @@ def _positive_log_limits(*arrays):
     return (lo, hi if hi > lo else lo * 10)
 
 
-def _draw_run(run: Watch, ax_heat, ax_bars, ax_loss, *, stat, step, cmap, limits=None, label=None):
+def _draw_run(run: Watch, ax_heat, ax_bars, ax_loss, *, stat, step, cmap, limits=None, label=None,
+              colour="#4e79a7"):
     from matplotlib.colors import LogNorm
 
     values = run.history[stat]
@@ -611,7 +612,7 @@ def _draw_run(run: Watch, ax_heat, ax_bars, ax_loss, *, stat, step, cmap, limits
         i = len(steps) - 1 if step is None else max(0, int(np.searchsorted(steps, step, side="right")) - 1)
         bars = values[i]
         x = np.arange(len(layers))
-        ax_bars.bar(x, np.where(bars > 0, bars, np.nan), color="#4e79a7")
+        ax_bars.bar(x, np.where(bars > 0, bars, np.nan), color=colour)
         ax_bars.set_yscale("log")
         ax_bars.set_ylim(lo / 2, hi * 2)
         ax_bars.set_xticks(x)
@@ -620,7 +621,7 @@ def _draw_run(run: Watch, ax_heat, ax_bars, ax_loss, *, stat, step, cmap, limits
         loss = run.history.loss
         ok = np.isfinite(loss)
         if ok.any():
-            ax_loss.plot(steps[ok], loss[ok], color="#e15759", label=label)
+            ax_loss.plot(steps[ok], loss[ok], color=colour, label=label)
         ax_loss.set_xlabel("step")
         ax_loss.set_ylabel("loss")
     for flag in _group_flags(run.flags)[:4]:
@@ -660,7 +661,7 @@ class WatchComparison(Result):
         _draw_run(self.a, axes["ha"], axes["ba"], axes["loss"], stat=stat, step=None, cmap=cmap, limits=limits,
                   label=self.labels[0])
         _draw_run(self.b, axes["hb"], axes["bb"], axes["loss"], stat=stat, step=None, cmap=cmap, limits=limits,
-                  label=self.labels[1])
+                  label=self.labels[1], colour="#e15759")
         axes["loss"].legend()
         return fig
 
