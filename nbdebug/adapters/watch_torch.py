@@ -40,18 +40,28 @@ def _first_tensor(value):
     return None
 
 
-def activation_stats(t, relu: bool):
-    """[mean, std, dead fraction, NaN count, Inf count] of an activation tensor, on its device."""
+def activation_stats(t, relu: bool) -> list:
+    """Scalar tensors [mean, std, dead fraction or None, NaN count or None, Inf count or None].
+
+    Few kernels per layer: one fused ``std_mean``; the dead fraction only after ReLU-like
+    activations; on the CPU, where reading a scalar costs no device sync, NaN/Inf are counted only
+    when the mean or std says there are some (on accelerators they are always counted, to avoid a
+    sync per layer). Stacked and copied to the host once per step by the caller.
+    """
     import torch
 
     a = t.detach()
     if a.dtype in (torch.float16, torch.bfloat16):
         a = a.float()
-    flat = a.reshape(a.shape[0], -1) if a.dim() > 1 else a.reshape(-1, 1)
-    nan = torch.tensor(float("nan"), device=a.device)
-    dead = (flat <= 0).all(dim=0).float().mean() if relu and flat.shape[0] > 0 else nan
-    return torch.stack([a.mean(), a.std(correction=0), dead,
-                        torch.isnan(a).sum().float(), torch.isinf(a).sum().float()])
+    std, mean = torch.std_mean(a, correction=0)
+    dead = nan = inf = None
+    if relu and a.dim() > 0 and a.shape[0] > 0:
+        flat = a.reshape(a.shape[0], -1) if a.dim() > 1 else a.reshape(-1, 1)
+        dead = (flat <= 0).all(dim=0).float().mean()
+    if a.device.type != "cpu" or not bool(torch.isfinite(std + mean)):
+        nan = torch.isnan(a).sum()
+        inf = torch.isinf(a).sum()
+    return [mean, std, dead, nan, inf]
 
 
 class TorchWatch(Watch):
@@ -86,6 +96,7 @@ class TorchWatch(Watch):
         self._handles = []        # the step counter (for the whole block)
         self._armed = []          # hooks of the current recording step
         self._pending = None
+        self._followed: set = set()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def __enter__(self):
@@ -139,7 +150,9 @@ class TorchWatch(Watch):
             snapshot = [p.detach().clone() for p in self._params]
         n_layers = len(self.layers)
         self._pending = {"step": step, "snapshot": snapshot, "grad": None, "queued": False,
-                         "act": [None] * n_layers, "last": None}
+                         "act": [None] * n_layers, "last": None, "matched": set()}
+        if self._armed:  # still armed from the previous (recording) step
+            return
         for p in self._params:
             self._armed.append(p.register_post_accumulate_grad_hook(self._on_grad))
         if self.tier == "full":
@@ -159,7 +172,9 @@ class TorchWatch(Watch):
             t = _first_tensor(output)
             if pending is None or t is None or not t.is_floating_point():
                 return
-            if pending["act"][index] is None:  # a module called twice: keep its first call
+            # a layer whose output went straight into an activation module last time gets its
+            # statistics from that module's hook: skip computing them twice
+            if pending["act"][index] is None and index not in self._followed:  # first call only
                 pending["act"][index] = activation_stats(t, relu=False)
             pending["last"] = (index, t)
         return hook
@@ -175,6 +190,7 @@ class TorchWatch(Watch):
             t = _first_tensor(output)
             if args and args[0] is produced and t is not None:
                 pending["act"][index] = activation_stats(t, relu=relu)
+                pending["matched"].add(index)
                 pending["last"] = None
         return hook
 
@@ -192,7 +208,6 @@ class TorchWatch(Watch):
         import torch
 
         pending = self._pending
-        self._disarm()
         if pending is None:
             return
         with torch.no_grad():
@@ -219,28 +234,43 @@ class TorchWatch(Watch):
         if pending is None:
             return
         self._pending = None
-        self._disarm()
+        if self.tier == "full":
+            self._followed = pending["matched"]
+        if not (self.running and self.is_recording(self.step)):
+            self._disarm()  # the next step records too: keep the hooks rather than re-register them
         with torch.no_grad():
             now = [p.detach() for p in self._params]
             snap = pending["snapshot"]
             w_sq = torch.stack(torch._foreach_norm(snap, 2)).double() ** 2
             dw_sq = torch.stack(torch._foreach_norm(torch._foreach_sub(now, snap), 2)).double() ** 2
-            nan_act = torch.full((5,), float("nan"), dtype=torch.float64, device=w_sq.device)
-            acts = torch.stack([a.double().to(w_sq.device) if a is not None else nan_act for a in pending["act"]])
-            parts = [w_sq, dw_sq, acts.reshape(-1)]
+            # every activation scalar of this step, stacked once; absent ones stay NaN
+            scalars, where = [], []
+            for i, stats in enumerate(pending["act"]):
+                for k, value in enumerate(stats or ()):
+                    if value is not None:
+                        scalars.append(value.double().reshape(()).to(w_sq.device))
+                        where.append(i * 5 + k)
+            parts = [w_sq, dw_sq]
+            if scalars:
+                parts.append(torch.stack(scalars))
             if pending["grad"] is not None:
                 present, grad = pending["grad"]
                 parts.append(grad.to(w_sq.device).reshape(-1))
             flat = torch.cat(parts).cpu().numpy()  # the one device-to-host copy of this step
         n_p, n_l = len(self._params), len(self.layers)
         w_sq, dw_sq = flat[:n_p], flat[n_p:2 * n_p]
-        acts = flat[2 * n_p:2 * n_p + 5 * n_l].reshape(n_l, 5)
+        acts = np.full(n_l * 5, np.nan)
+        acts[where] = flat[2 * n_p:2 * n_p + len(where)]
+        acts = acts.reshape(n_l, 5)
+        # counts not taken on the CPU because mean and std were finite are zero
+        counted = np.isfinite(acts[:, 0]) & np.isfinite(acts[:, 1])
+        acts[counted & np.isnan(acts[:, 3]), 3:] = 0
         sums = np.full((n_p, 8), np.nan)
         sums[:, 5] = w_sq
         sums[:, 6] = dw_sq
         sums[:, 7] = [p.numel() for p in self._params]
         if pending["grad"] is not None:
-            sums[np.asarray(present), :5] = flat[2 * n_p + 5 * n_l:].reshape(-1, 5)
+            sums[np.asarray(present), :5] = flat[2 * n_p + len(where):].reshape(-1, 5)
         values = combine_parameter_sums(self._owner, sums, n_l)
         for k, name in enumerate(("act_mean", "act_std", "dead_fraction", "act_nan", "act_inf")):
             values[:, STAT_INDEX[name]] = acts[:, k]

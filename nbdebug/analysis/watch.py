@@ -271,7 +271,10 @@ class _FlagTracker:
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = grad / ref if ref > 0 else np.full(n, np.nan)
         for i in range(n):
-            if np.isfinite(norm[i]) and len(self._baseline[i]) < 3 and norm[i] > 0:
+            # the growth baseline uses healthy records only: a layer recovering from vanishing
+            # gradients at initialisation grows a thousandfold without exploding
+            healthy = i == last or (np.isfinite(ratio[i]) and ratio[i] >= self.vanishing_ratio)
+            if healthy and np.isfinite(norm[i]) and len(self._baseline[i]) < 3 and norm[i] > 0:
                 self._baseline[i].append(float(norm[i]))
         conditions = {
             "vanishing": (np.isfinite(ratio) & (ratio < self.vanishing_ratio), ratio),
@@ -569,13 +572,20 @@ def _group_flags(flags) -> list:
         if len(group) <= 3:
             out.extend(group)
             continue
+        open_group = [g for g in group if g.last_step == max(x.last_step for x in flags)]
+        if open_group and len(open_group) < len(group) and len(open_group) <= 3:
+            # most layers recovered: name the ones still affected, count the rest
+            out.extend(open_group)
+            group = [g for g in group if g not in open_group]
         first = min(g.step for g in group)
         names = [g.layer for g in group]
         msg = {"vanishing": "gradients vanish", "exploding": "gradients explode",
                "dead": "dead units", "nan": "NaN/Inf"}[kind]
-        out.append(WatchFlag(f"{names[0]} … {names[-1]}", kind, first, max(g.last_step for g in group),
+        last = max(g.last_step for g in group)
+        out.append(WatchFlag(f"{names[0]} … {names[-1]}", kind, first, last,
                              float(np.nanmedian([g.value for g in group])),
-                             f"{msg} in {len(group)} layers ({names[0]} … {names[-1]}) from step {first}"))
+                             f"{msg} in {len(group)} layers ({names[0]} … {names[-1]}) from step {first}"
+                             f" (last seen at step {last})"))
     return out
 
 
