@@ -38,6 +38,9 @@ _EXPORTS = {
     "AttackReport": "nbdebug.analysis.attack:AttackReport",
     "robust_accuracy_curve": "nbdebug.analysis.attack:robust_accuracy_curve",
     "robustness_sweep": "nbdebug.analysis.robustness:robustness_sweep",
+    "watch": "nbdebug.analysis.watch:watch",
+    "Watch": "nbdebug.analysis.watch:Watch",
+    "compare_runs": "nbdebug.analysis.watch:compare",
 }
 
 __all__ = sorted(_EXPORTS)
