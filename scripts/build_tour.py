@@ -185,6 +185,27 @@ fewest = nd.attack(torch_model, X[:16], y[:16], method="pixels", budget=12)
 fewest
 """)
 md("""
+## Gradient flow while training
+
+`nd.watch` records per-layer gradient and activation statistics while a model trains — here every
+5th step of a fresh `DigitNet` — and flags vanishing, exploding, dead or NaN layers with the step
+they began. The widget updates live while the loop runs; afterwards, scrub through the steps.
+""")
+code("""
+torch.manual_seed(1)
+watched = DigitNet()
+opt = torch.optim.Adam(watched.parameters(), lr=3e-3)
+with nd.watch(watched, every=5) as flow:
+    for step in range(60):
+        i = (step * 64) % (len(xt) - 64)
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(watched(xt[i:i + 64]), yt[i:i + 64])
+        loss.backward()
+        opt.step()
+        flow.log(loss=loss)
+flow
+""")
+md("""
 ## Export
 
 Every result exports to a figure for a paper, or to a standalone HTML page that renders the widget

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
 
 # how many nbdebug widgets each notebook shows at least (a notebook not listed: at least one)
-MIN_WIDGETS = {"tour.ipynb": 6}
+MIN_WIDGETS = {"tour.ipynb": 7}
 
 JS_PANEL_READY = """() => {
   const app = window.jupyterapp;
