@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import nbdebug as nd  # noqa: E402
-from nbdebug.analysis.watch import STAT_INDEX, STAT_NAMES, Watch  # noqa: E402
+from nbdebug.analysis.watch import STAT_NAMES, Watch  # noqa: E402
 
 from . import zoo  # noqa: E402
 
