@@ -14,7 +14,6 @@ CUDA graph, and with the graph plus bf16 autocast; images per second and success
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import numpy as np

@@ -86,10 +86,13 @@ function nbScaleLog(d0, d1, r0, r1) {
   const span = l1 - l0 || 1;
   const f = (v) => (v <= 0 ? r0 : r0 + ((Math.log10(v) - l0) / span) * (r1 - r0));
   f.invert = (p) => Math.pow(10, l0 + ((p - r0) / (r1 - r0)) * span);
-  f.ticks = () => {
+  f.ticks = (n = 6) => {
+    // whole decades; every k-th one when the range spans many, so labels never crowd
+    const lo = Math.ceil(l0 - 1e-9), hi = Math.floor(l1 + 1e-9);
+    const k = Math.max(1, Math.ceil((hi - lo + 1) / Math.max(n, 1)));
     const out = [];
-    for (let e = Math.floor(l0); e <= Math.ceil(l1); e++) out.push(Math.pow(10, e));
-    return out.filter((t) => t >= Math.pow(10, l0) * 0.999 && t <= Math.pow(10, l1) * 1.001);
+    for (let e = hi; e >= lo; e -= k) out.unshift(Number(`1e${e}`));
+    return out;
   };
   f.domain = [d0, d1];
   return f;
