@@ -49,7 +49,9 @@ def check_array(
         raise ValueError(f"{name}: expected at least {min_ndim} dimension(s), got shape {arr.shape}")
     if not allow_empty and arr.size == 0:
         raise ValueError(f"{name}: is empty (shape {arr.shape})")
-    if finite and np.issubdtype(arr.dtype, np.inexact):
+    # a finite sum proves every value finite (NaN and Inf propagate) in one cheap pass;
+    # only a non-finite sum (a bad value, or an overflow of large ones) needs the full check
+    if finite and np.issubdtype(arr.dtype, np.inexact) and not _sum_is_finite(arr):
         bad = ~np.isfinite(arr)
         if bad.any():
             n_nan = int(np.isnan(arr).sum())
@@ -60,6 +62,11 @@ def check_array(
                 f"{tuple(int(i) for i in where)}. Clean or impute the data first."
             )
     return readonly(arr)
+
+
+def _sum_is_finite(arr: np.ndarray) -> bool:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.sum(arr)))
 
 
 def _unique_in_order(values: Sequence[Any]) -> list:
@@ -135,6 +142,11 @@ def encode_labels(
                 codes = np.fromiter((lookup[v] for v in arr.tolist()), dtype=np.int64, count=arr.size)
             except KeyError as exc:
                 raise ValueError(f"{name}: label {exc.args[0]!r} is not one of classes") from None
+    elif arr.dtype.kind in "biuU":
+        # sorted like Python's sorted(set(...)), and the classes come back as Python scalars
+        uniq, codes = np.unique(arr, return_inverse=True)
+        classes = uniq.tolist()
+        codes = codes.astype(np.int64).reshape(-1)
     else:
         values = arr.tolist()
         try:

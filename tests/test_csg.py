@@ -416,6 +416,24 @@ def test_float32_search_is_certified_and_falls_back(monkeypatch):
     assert calls
 
 
+def test_float32_search_exact_at_ties_and_near_ties(monkeypatch):
+    """Integer pixels (many equal distances) and copies nudged below float32 resolution."""
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 17, size=(300, 160)).astype(np.float64)
+    near = base[:100] + rng.normal(scale=1e-6, size=(100, 160))  # float32 cannot tell these apart
+    X = np.vstack([base, near, base[:50]])  # and 50 exact duplicates
+    y = np.arange(X.shape[0]) % 3
+    queries = np.arange(X.shape[0])
+    f32 = csg_mod._knn_blockwise(X, y, 3, queries, 4, False)
+    monkeypatch.setattr(csg_mod, "_F32_MIN_DIM", 10**9)
+    f64 = csg_mod._knn_blockwise(X, y, 3, queries, 4, False)
+    np.testing.assert_array_equal(f32, f64)
+    # and against a brute force in float64 (distance, then index)
+    d2 = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)
+    brute = np.lexsort((np.broadcast_to(np.arange(X.shape[0]), d2.shape), d2))[:, :5]
+    np.testing.assert_array_equal(f64, brute)
+
+
 def test_model_layer_embedding_uses_the_adapter_and_its_cache():
     import torch
     import torch.nn as nn

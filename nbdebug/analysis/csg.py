@@ -288,10 +288,20 @@ def _progress(total: int, enabled, desc: str):
     return tqdm(total=total, desc=desc, unit="pts", leave=False)
 
 
-def _exact_rerank(F: np.ndarray, queries: np.ndarray, cand: np.ndarray, k: int, return_distance=False):
-    """Exact float64 distances to the candidates; keep k + 1, nearest first, ties by index."""
-    diff = np.asarray(F[cand], dtype=np.float64) - np.asarray(F[queries], dtype=np.float64)[:, None, :]
-    d2 = np.einsum("bmd,bmd->bm", diff, diff)
+def _exact_rerank(F: np.ndarray, queries: np.ndarray, cand: np.ndarray, k: int, return_distance=False, only=None):
+    """Exact float64 distances to the candidates; keep k + 1, nearest first, ties by index.
+
+    ``only`` (a boolean mask like ``cand``) limits the exact distances to those candidates; the
+    others count as infinitely far.
+    """
+    if only is None:
+        diff = np.asarray(F[cand], dtype=np.float64) - np.asarray(F[queries], dtype=np.float64)[:, None, :]
+        d2 = np.einsum("bmd,bmd->bm", diff, diff)
+    else:
+        rows, cols = np.nonzero(only)
+        diff = np.asarray(F[cand[rows, cols]], dtype=np.float64) - np.asarray(F[queries[rows]], dtype=np.float64)
+        d2 = np.full(cand.shape, np.inf)
+        d2[rows, cols] = np.einsum("ij,ij->i", diff, diff)
     # lexsort works along the last axis, the last key primary: distance, then index
     order = np.lexsort((cand, d2))[:, : k + 1]
     idx = np.take_along_axis(cand, order, axis=1)
@@ -338,12 +348,18 @@ class _Groups:
         mean = F.mean(0)
         self.F = np.empty(F.shape, dtype=dtype)
         self.sqnorm = np.empty(F.shape[0])
-        for s in range(0, F.shape[0], 8192):
-            chunk = F[self.order[s : s + 8192]] - mean  # float64: exact norms before any cast
-            self.sqnorm[s : s + 8192] = np.einsum("ij,ij->i", chunk, chunk)
-            self.F[s : s + 8192] = chunk
+        step = 128  # rows that stay in cache from the gather through the norms to the cast
+        for s in range(0, F.shape[0], step):
+            chunk = np.asarray(F[self.order[s : s + step]], dtype=np.float64)  # a fresh copy
+            chunk -= mean  # float64: exact norms before any cast
+            self.sqnorm[s : s + step] = np.einsum("ij,ij->i", chunk, chunk)
+            self.F[s : s + step] = chunk
         self.sqnorm_work = self.sqnorm.astype(dtype)
-        self.centres = np.stack([self.F[lo:hi].mean(0, dtype=np.float64) for lo, hi in self.slices])
+        # any point serves as a class's centre (its radius is measured from that point), so a
+        # BLAS product in the working precision is enough
+        self.centres = np.stack([
+            (np.ones(hi - lo, dtype=dtype) @ self.F[lo:hi]).astype(np.float64) / (hi - lo) for lo, hi in self.slices
+        ])
         # |x - c|² = |x|² - 2 x·c + |c|², a matrix-vector product per class
         r2 = np.array([
             (self.sqnorm[lo:hi] - 2.0 * (self.F[lo:hi] @ c.astype(dtype)) + c @ c).max()
@@ -500,17 +516,21 @@ def _knn_blockwise(F, codes, K, queries, k, progress, device=None):
             reach[g0] = False
             for lo, hi in _runs(groups.slices, reach, max_cols):
                 best_d, best_i = _merge_block(Q, qp, qsq, Fs, groups, lo, hi, best_d, best_i, m, device, torch_state)
+            # exact float64 distances in the original coordinates, ties by original index
+            q = groups.order[qp]
+            near = None
             if f32:
-                q = groups.order[qp]
-                idx, dist = _exact_rerank(F, q, groups.order[best_i], k, return_distance=True)
+                # the k + 1 nearest lie within 2·err of the (k+1)-th float32 distance: only
+                # those candidates need exact distances (usually a few of the m)
+                near = best_d <= (best_d[:, k] + 2 * err)[:, None]
+            idx, dist = _exact_rerank(F, q, groups.order[best_i], k, return_distance=True, only=near)
+            if f32:
                 # no unseen sample can be nearer than the (k+1)-th found unless its float32
                 # distance was within the error bound of the m-th candidate's
                 doubt = (dist[:, -1] >= best_d[:, -1] - err) & (m < n)
                 if doubt.any():
                     idx[doubt] = _knn_exact_fallback(F, q[doubt], k)
-                out[s:e] = idx
-            else:
-                out[s:e] = groups.order[_exact_rerank(Fs, qp, best_i, k)]
+            out[s:e] = idx
             if bar is not None:
                 bar.update(qp.size)
             s = e
@@ -628,7 +648,11 @@ def embed(X, embedding="raw", *, n_components=None, seed=0, **kwargs) -> np.ndar
     Results are cached on the identity of ``X`` and the parameters, so recomputing CSG with
     another ``k`` or ``M`` reuses them. Returns a read-only float64 array of shape (n, d').
     """
-    arr = check_array(X, "X", min_ndim=1)
+    return _embed(check_array(X, "X", min_ndim=1), X, embedding, n_components=n_components, seed=seed, **kwargs)
+
+
+def _embed(arr, X, embedding, *, n_components, seed, **kwargs) -> np.ndarray:
+    """``embed`` on ``arr``, ``X`` as checked by ``check_array`` (a callable receives ``X``)."""
     n = arr.shape[0]
     flat = arr.reshape(n, -1)
     seed_key = seed if isinstance(seed, (numbers.Integral, type(None))) else id(seed)
@@ -906,7 +930,7 @@ def csg(
     rng = check_seed(seed)
     display = _check_display(display, n)
 
-    features = embed(arr, embedding, n_components=n_components, seed=seed, **(embedding_kwargs or {}))
+    features = _embed(arr, arr, embedding, n_components=n_components, seed=seed, **(embedding_kwargs or {}))
     if features.shape[1] == 0:
         raise ValueError("X: has no features")
     if k >= n:
