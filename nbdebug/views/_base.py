@@ -5,6 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import traitlets
 
 
 @lru_cache(maxsize=None)
@@ -69,3 +70,8 @@ def array_from_json(value, widget=None):
 
 #: traitlets ``.tag(sync=True, **array_serialization)`` for numpy array traits
 array_serialization = {"to_json": array_to_json, "from_json": array_from_json}
+
+
+def array_trait():
+    """A numpy array trait that syncs as a ``{dtype, shape, buffer}`` binary buffer, never JSON lists."""
+    return traitlets.Instance(np.ndarray, allow_none=True).tag(sync=True, **array_serialization)

@@ -11,7 +11,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ._base import array_serialization, load_css, load_esm
+from ._base import array_trait, load_css, load_esm
 
 #: metrics the gallery can be sorted by: key -> label
 METRICS = {
@@ -26,12 +26,6 @@ METRICS = {
     "success": "flipped",
 }
 
-_ARRAY = dict(sync=True, **array_serialization)
-
-
-def _array_trait():
-    # a numpy array in Python, {dtype, shape, buffer} on the wire (binary, never a JSON list)
-    return traitlets.Instance(np.ndarray, allow_none=True).tag(**_ARRAY)
 
 
 def spectrogram_db(waves: np.ndarray, sample_rate: int | None):
@@ -76,20 +70,20 @@ class AttackWidget(anywidget.AnyWidget):
     spec_db_range = traitlets.List(traitlets.Float()).tag(sync=True)
     n_total = traitlets.Int(0).tag(sync=True)
 
-    originals = _array_trait()
-    adversarials = _array_trait()
-    diff = _array_trait()
-    diff_scale = _array_trait()
-    changed = _array_trait()
-    spec_originals = _array_trait()
-    spec_adversarials = _array_trait()
-    metrics = _array_trait()
-    labels = _array_trait()
-    topk_before = _array_trait()
-    topk_after = _array_trait()
-    topk_p_before = _array_trait()
-    topk_p_after = _array_trait()
-    censored = _array_trait()
+    originals = array_trait()
+    adversarials = array_trait()
+    diff = array_trait()
+    diff_scale = array_trait()
+    changed = array_trait()
+    spec_originals = array_trait()
+    spec_adversarials = array_trait()
+    metrics = array_trait()
+    labels = array_trait()
+    topk_before = array_trait()
+    topk_after = array_trait()
+    topk_p_before = array_trait()
+    topk_p_after = array_trait()
+    censored = array_trait()
 
     index = traitlets.Int(0).tag(sync=True)
     sort_by = traitlets.Unicode("index").tag(sync=True)
@@ -193,9 +187,9 @@ class CurveWidget(anywidget.AnyWidget):
     xlog = traitlets.Bool(False).tag(sync=True)
     series = traitlets.List(traitlets.Unicode()).tag(sync=True)
     point_labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    x = _array_trait()
-    ys = _array_trait()
-    hlines = _array_trait()
+    x = array_trait()
+    ys = array_trait()
+    hlines = array_trait()
     selected = traitlets.Int(-1).tag(sync=True)
 
 

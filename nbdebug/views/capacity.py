@@ -9,18 +9,13 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ._base import array_serialization, load_css, load_esm
+from ._base import array_trait, load_css, load_esm
 
 _ESM = load_esm("capacity.js")
 _CSS = load_css("capacity.css")
 
 #: verdict level -> banner class of js/_lib.css
 BANNER_CLASS = {"match": "ok", "over": "warn", "under": "bad"}
-
-
-def _array_trait():
-    # a numpy array in Python, {dtype, shape, buffer} on the wire (binary, never a JSON list)
-    return traitlets.Instance(np.ndarray, allow_none=True).tag(sync=True, **array_serialization)
 
 
 def _bits_array(values) -> np.ndarray:
@@ -57,10 +52,10 @@ class CapacityWidget(anywidget.AnyWidget):
     title = traitlets.Unicode("").tag(sync=True)
     subtitle = traitlets.Unicode("").tag(sync=True)
     layer_info = traitlets.List(traitlets.Dict()).tag(sync=True)
-    capacity_bits = _array_trait()
-    bits_in = _array_trait()
-    bits_out = _array_trait()
-    params = _array_trait()
+    capacity_bits = array_trait()
+    bits_in = array_trait()
+    bits_out = array_trait()
+    params = array_trait()
     total_bits = traitlets.Int(0).tag(sync=True)
     expected_bits = traitlets.Int(None, allow_none=True).tag(sync=True)
     verdict = traitlets.Unicode("").tag(sync=True)
@@ -190,11 +185,11 @@ class ComplexityWidget(anywidget.AnyWidget):
     view = traitlets.Unicode("complexity").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     subtitle = traitlets.Unicode("").tag(sync=True)
-    order = _array_trait()
-    sorted_projection = _array_trait()
-    sorted_labels = _array_trait()
-    change_points = _array_trait()
-    points = _array_trait()
+    order = array_trait()
+    sorted_projection = array_trait()
+    sorted_labels = array_trait()
+    change_points = array_trait()
+    points = array_trait()
     classes = traitlets.List(traitlets.Unicode()).tag(sync=True)
     summary = traitlets.Unicode("").tag(sync=True)
     notes = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -271,9 +266,9 @@ class SizingWidget(anywidget.AnyWidget):
     view = traitlets.Unicode("sizing").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     subtitle = traitlets.Unicode("").tag(sync=True)
-    multipliers = _array_trait()
-    total_bits = _array_trait()
-    n_params = _array_trait()
+    multipliers = array_trait()
+    total_bits = array_trait()
+    n_params = array_trait()
     target_bits = traitlets.Int(0).tag(sync=True)
     best_index = traitlets.Int(0).tag(sync=True)
     summary = traitlets.Unicode("").tag(sync=True)

@@ -14,18 +14,12 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ._base import array_serialization, load_css, load_esm
+from ._base import array_trait, load_css, load_esm
 
 #: gallery size per selected pair
 GALLERY_SIZE = 16
 #: columns shown for tabular samples
 TABLE_COLUMNS = 12
-
-
-def _arr():
-    # Any, not Dict: the trait holds the numpy array; the serializer makes the {dtype, shape,
-    # buffer} message (traitlets treats a failed == between arrays as "changed")
-    return traitlets.Any(None, allow_none=True).tag(sync=True, **array_serialization)
 
 
 def _modality(report) -> str:
@@ -92,14 +86,14 @@ class CSGWidget(anywidget.AnyWidget):
     classes = traitlets.List(traitlets.Unicode()).tag(sync=True)
     class_counts = traitlets.List(traitlets.Int()).tag(sync=True)
     included = traitlets.List(traitlets.Bool()).tag(sync=True)
-    active = _arr()  # class codes (full list) of the rows of `similarity`
-    coords = _arr()
-    labels = _arr()
-    similarity = _arr()
-    order = _arr()
-    eigenvalues = _arr()
-    gaps = _arr()
-    cumulative_max = _arr()
+    active = array_trait()  # class codes (full list) of the rows of `similarity`
+    coords = array_trait()
+    labels = array_trait()
+    similarity = array_trait()
+    order = array_trait()
+    eigenvalues = array_trait()
+    gaps = array_trait()
+    cumulative_max = array_trait()
     spectral_order = traitlets.Bool(False).tag(sync=True)
     selected_pair = traitlets.List(traitlets.Int(), default_value=[]).tag(sync=True)
     k = traitlets.Int(3).tag(sync=True)
@@ -109,12 +103,12 @@ class CSGWidget(anywidget.AnyWidget):
     progress = traitlets.Float(0.0).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
     modality = traitlets.Unicode("tabular").tag(sync=True)
-    gallery_index = _arr()
-    gallery_labels = _arr()
-    gallery_images = _arr()
-    gallery_audio = _arr()
-    gallery_audio_offsets = _arr()
-    gallery_rows = _arr()
+    gallery_index = array_trait()
+    gallery_labels = array_trait()
+    gallery_images = array_trait()
+    gallery_audio = array_trait()
+    gallery_audio_offsets = array_trait()
+    gallery_rows = array_trait()
     gallery_columns = traitlets.List(traitlets.Unicode()).tag(sync=True)
     gallery_pair = traitlets.List(traitlets.Int(), default_value=[]).tag(sync=True)
 

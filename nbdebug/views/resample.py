@@ -15,16 +15,10 @@ import numpy as np
 import traitlets
 
 from ..analysis.resample import CLEANING_SAMPLERS, SAMPLERS, ResampleReport, _encode, resample
-from ._base import array_serialization, load_css, load_esm
+from ._base import array_trait, load_css, load_esm
 
 #: synthetic samples shown in the image / audio gallery
 GALLERY_SIZE = 12
-
-
-def _array_trait():
-    # numpy arrays cross as {dtype, shape, buffer} binary buffers (array_serialization); the trait
-    # holds the ndarray itself, so it is an Any rather than a Dict
-    return traitlets.Any(None, allow_none=True).tag(sync=True, **array_serialization)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,23 +172,23 @@ class ResampleWidget(anywidget.AnyWidget):
     summary = traitlets.Dict().tag(sync=True)
     warnings = traitlets.List(traitlets.Unicode()).tag(sync=True)
 
-    before_xy = _array_trait()
-    before_label = _array_trait()
-    before_removed = _array_trait()
-    after_xy = _array_trait()
-    after_label = _array_trait()
-    after_synthetic = _array_trait()
-    syn_rows = _array_trait()
-    syn_parents = _array_trait()
-    syn_weights = _array_trait()
-    ghost_xy = _array_trait()
-    ghost_label = _array_trait()
-    tomek_xy = _array_trait()
+    before_xy = array_trait()
+    before_label = array_trait()
+    before_removed = array_trait()
+    after_xy = array_trait()
+    after_label = array_trait()
+    after_synthetic = array_trait()
+    syn_rows = array_trait()
+    syn_parents = array_trait()
+    syn_weights = array_trait()
+    ghost_xy = array_trait()
+    ghost_label = array_trait()
+    tomek_xy = array_trait()
     counts_before = traitlets.List(traitlets.Int()).tag(sync=True)
     counts_after = traitlets.List(traitlets.Int()).tag(sync=True)
 
     gallery_kind = traitlets.Unicode("").tag(sync=True)  # "", "image" or "audio"
-    gallery = _array_trait()
+    gallery = array_trait()
     gallery_info = traitlets.List(traitlets.Dict()).tag(sync=True)
     sample_rate = traitlets.Int(0).tag(sync=True)
 
@@ -361,8 +355,8 @@ class ResampleSearchWidget(anywidget.AnyWidget):
     view = traitlets.Unicode("search").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     samplers = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    changes = _array_trait()
-    expected_bits = _array_trait()
+    changes = array_trait()
+    expected_bits = array_trait()
     best = traitlets.List(traitlets.Int()).tag(sync=True)
     before = traitlets.Dict().tag(sync=True)
     warnings = traitlets.List(traitlets.Unicode()).tag(sync=True)

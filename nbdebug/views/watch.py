@@ -17,13 +17,8 @@ import numpy as np
 import traitlets
 
 from ..analysis.watch import STAT_NAMES, _group_flags
-from ._base import array_serialization, load_css, load_esm
+from ._base import array_trait, load_css, load_esm
 
-
-
-def _array():
-    # numpy arrays travel as binary buffers ({dtype, shape, buffer}), never as JSON lists
-    return traitlets.Instance(np.ndarray, allow_none=True).tag(sync=True, **array_serialization)
 
 
 def _flag_rows(run) -> list:
@@ -52,15 +47,15 @@ class WatchWidget(anywidget.AnyWidget):
     # run A (and B in comparisons)
     layers = traitlets.List(traitlets.Unicode()).tag(sync=True)
     base = traitlets.Int(0).tag(sync=True)       # ever-index of the first record held in `steps`
-    steps = _array()
-    values = _array()
-    loss = _array()
+    steps = array_trait()
+    values = array_trait()
+    loss = array_trait()
     flags = traitlets.List(traitlets.Dict()).tag(sync=True)
     summary = traitlets.Unicode("").tag(sync=True)
     layers_b = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    steps_b = _array()
-    values_b = _array()
-    loss_b = _array()
+    steps_b = array_trait()
+    values_b = array_trait()
+    loss_b = array_trait()
     flags_b = traitlets.List(traitlets.Dict()).tag(sync=True)
     summary_b = traitlets.Unicode("").tag(sync=True)
 
