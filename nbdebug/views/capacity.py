@@ -18,6 +18,16 @@ _CSS = load_css("capacity.css")
 BANNER_CLASS = {"match": "ok", "over": "warn", "under": "bad"}
 
 
+def _optional_index(proposal, items, what: str) -> int:
+    """A selection trait's value: -1 (nothing selected) or an index into ``items``."""
+    value = proposal["value"]
+    n = 0 if items is None else len(items)
+    if value < -1 or value >= n:
+        name = proposal["trait"].name
+        raise traitlets.TraitError(f"{name}: expected -1 or a {what} index below {n}, got {value}")
+    return value
+
+
 def _bits_array(values) -> np.ndarray:
     """Bits as exact integers for the browser; -1 stands for unbounded."""
     return np.array([-1 if math.isinf(v) else int(v) for v in values], dtype=np.int64)
@@ -215,11 +225,7 @@ class ComplexityWidget(anywidget.AnyWidget):
 
     @traitlets.validate("selected_sample")
     def _check_sample(self, proposal):
-        value = proposal["value"]
-        n = 0 if self.order is None else len(self.order)
-        if value < -1 or value >= n:
-            raise traitlets.TraitError(f"selected_sample: expected -1 or a sample index below {n}, got {value}")
-        return value
+        return _optional_index(proposal, self.order, "sample")
 
 
 def complexity_figure(report, *, figsize=None, markersize=12):
@@ -300,11 +306,7 @@ class SizingWidget(anywidget.AnyWidget):
 
     @traitlets.validate("selected_index")
     def _check_index(self, proposal):
-        value = proposal["value"]
-        n = 0 if self.multipliers is None else len(self.multipliers)
-        if value < -1 or value >= n:
-            raise traitlets.TraitError(f"selected_index: expected -1 or a candidate index below {n}, got {value}")
-        return value
+        return _optional_index(proposal, self.multipliers, "candidate")
 
 
 def sizing_figure(report, *, log_scale=True, figsize=None, color="#4e79a7", target_color="#e15759"):
