@@ -10,6 +10,8 @@ CUDA graph, and with the graph plus bf16 autocast; images per second and success
 
     python benchmarks/bench_attack.py                 # CPU section (and GPU when CUDA is there)
     python benchmarks/bench_attack.py --device cuda   # insist on the GPU section
+    python benchmarks/bench_attack.py --gpu-smoke     # the GPU section's code on the CPU, tiny and
+                                                      # untrained: checks the script, times nothing
 """
 from __future__ import annotations
 
@@ -148,14 +150,14 @@ def digits_32(device):
     return t, torch.tensor(y).to(device)
 
 
-def gpu_section(repeats, batch=512):
-    device = torch.device("cuda")
+def gpu_section(repeats, batch=512, device="cuda", epochs=3):
+    device = torch.device(device)
     torch.manual_seed(0)
     X, y = digits_32(device)
     model = ResNet18().to(device)
     opt = torch.optim.SGD(model.parameters(), 0.05, momentum=0.9)
     model.train()
-    for epoch in range(3):  # a few seconds: enough for >90 % accuracy on the held-out digits
+    for epoch in range(epochs):  # 3 take seconds on a GPU: >90 % accuracy on the held-out digits
         perm = torch.randperm(1200, device=device)
         for i in range(0, 1200, 128):
             idx = perm[i:i + 128]
@@ -200,7 +202,8 @@ def gpu_section(repeats, batch=512):
     for label, t, out in zip(labels[1:], times[1:], outs[1:]):
         s = out.success if hasattr(out, "success") else success(out)
         results.append((label, t, s.mean(), (s == ref_success).mean()))
-    print(f"GPU · {torch.cuda.get_device_name()} · ResNet-18 (CIFAR), 32×32, batch {batch}, PGD-{steps} "
+    name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU smoke run, untrained"
+    print(f"GPU · {name} · ResNet-18 (CIFAR), 32×32, batch {batch}, PGD-{steps} "
           f"ε=8/255 α=2/255 random start · clean accuracy {clean:.1%}")
     print(f"  {'variant':42} {'img/s':>9} {'ratio':>6} {'success':>8} {'same flips':>10}")
     print(f"  {'torchattacks.PGD (fp32)':42} {batch / t_ref:9.0f} {1.0:5.2f}× {ref_success.mean():8.1%} {'—':>10}")
@@ -214,7 +217,12 @@ def main():
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's own)")
+    parser.add_argument("--gpu-smoke", action="store_true",
+                        help="run only the GPU section, on the CPU, batch 8, untrained (checks the script)")
     args = parser.parse_args()
+    if args.gpu_smoke:
+        gpu_section(1, batch=8, device="cpu", epochs=0)
+        return
     if args.threads:
         torch.set_num_threads(args.threads)
     cpu = cpu_section(args.repeats)
