@@ -27,7 +27,6 @@ METRICS = {
 }
 
 
-
 def spectrogram_db(waves: np.ndarray, sample_rate: int | None):
     """Power spectrograms in dB, (n, F, T); 256-sample Hann windows with 75 % overlap."""
     from scipy.signal import spectrogram
