@@ -20,7 +20,6 @@ from ..analysis.watch import STAT_NAMES, _group_flags
 from ._base import array_trait, load_css, load_esm
 
 
-
 def _flag_rows(run) -> list:
     return [{"layer": f.layer, "kind": f.kind, "step": int(f.step), "last_step": int(f.last_step),
              "message": f.message} for f in _group_flags(run.flags)]
