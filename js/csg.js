@@ -373,7 +373,7 @@ export default {
 
     // controls
     const kIn = nbEl("input", { type: "number", min: 1, step: 1, "data-testid": "csg-k", title: "neighbours k" });
-    const mIn = nbEl("input", { type: "number", min: 0, step: 1, "data-testid": "csg-M", title: "samples per class (0 = all)" });
+    const mIn = nbEl("input", { type: "number", min: 0, step: 1, "data-testid": "csg-M", placeholder: "all", title: "samples per class (empty or 0: every sample)" });
     const go = nbEl("button", { text: "Recompute", "data-testid": "csg-recompute" });
     const orderBox = nbEl("input", { type: "checkbox", "data-testid": "csg-order" });
     const zoomIn = nbEl("button", { text: "+", title: "larger heatmap cells" });
@@ -432,7 +432,7 @@ export default {
       title.textContent = model.get("title");
       sub.textContent = model.get("subtitle");
       kIn.value = model.get("k");
-      mIn.value = model.get("M");
+      mIn.value = model.get("M") || "";  // 0 is "every sample": an empty box that says "all"
       orderBox.checked = model.get("spectral_order");
       drawHeat();
       spec.render(nbArray(model.get("eigenvalues")), nbArray(model.get("gaps")), nbArray(model.get("cumulative_max")), model.get("score"));

@@ -29,6 +29,14 @@ def test_csg_view_in_lab(page, lab_server):
     page.wait_for_function("() => document.querySelector('[data-testid=csg-title]').textContent.includes('CSG') && document.querySelector('.nbd-csg .nbd-sub').textContent.includes('k = 5')", timeout=30_000)
     out = kernel_exec(page, "print(raw.widget().k, raw.widget().request, raw.widget().busy)")
     assert out.split() == ["5", "1", "False"], out
+    m_box = root.locator("[data-testid=csg-M]")
+    assert m_box.input_value() == "" and m_box.get_attribute("placeholder") == "all"  # M = every sample
+    m_box.fill("40")
+    root.locator("[data-testid=csg-recompute]").click()
+    page.wait_for_function("() => document.querySelector('.nbd-csg .nbd-sub').textContent.includes('M = 40')", timeout=30_000)
+    out = kernel_exec(page, "print(raw.widget().M, raw.widget().request)")
+    assert out.split() == ["40", "2"], out
+    assert m_box.input_value() == "40"
     time.sleep(1)
     screenshot(page, "lab-csg-interaction")
     assert real_console_errors(page) == []
