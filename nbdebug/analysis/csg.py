@@ -410,8 +410,12 @@ def _merge_below(d2, lo, best_d, best_i, m):
     return all_d[keep].reshape(b, m), all_i[keep].reshape(b, m)
 
 
-def _merge_block(Q, qp, qsq, Fs, groups, lo, hi, best_d, best_i, m, device, torch_state):
-    """Merge the candidates among columns lo:hi into the running m best of each query."""
+def _merge_block(Qm2, qp, qsq, Fs, groups, lo, hi, best_d, best_i, m, device, torch_state):
+    """Merge the candidates among columns lo:hi into the running m best of each query.
+
+    ``Qm2`` is the block of queries times -2 (exact in floating point, and one pass less over
+    the distance block than scaling the product).
+    """
     if torch_state is not None:
         import torch
 
@@ -423,8 +427,7 @@ def _merge_block(Q, qp, qsq, Fs, groups, lo, hi, best_d, best_i, m, device, torc
         d2 = vals.cpu().numpy()
         cols = idx.cpu().numpy() + lo
     else:
-        d2 = Q @ Fs[lo:hi].T
-        d2 *= -2.0
+        d2 = Qm2 @ Fs[lo:hi].T
         d2 += groups.sqnorm_work[lo:hi][None, :]
         d2 += qsq[:, None]
         if np.isfinite(best_d[:, -1]).all():
@@ -493,7 +496,7 @@ def _knn_blockwise(F, codes, K, queries, k, progress, device=None):
             while e < queries.size and e - s < block and qgroup[e] == g0:
                 e += 1
             qp = qpos[s:e]
-            Q = Fs[qp]
+            Qm2 = Fs[qp] * -2.0
             qsq = groups.sqnorm[qp]
             if f32:
                 # |fl(|q|² + |x|² - 2 q·x) - d²| <= (2d + 16) u (|q| + |x|)² for any summation
@@ -501,7 +504,7 @@ def _knn_blockwise(F, codes, K, queries, k, progress, device=None):
                 err = (2 * d + 16) * _U32 * (np.sqrt(qsq) + groups.max_norm) ** 2
             else:
                 err = 0.0
-            dc2 = qsq[:, None] - 2.0 * (Q @ groups.centres.T) + np.einsum("ij,ij->i", groups.centres, groups.centres)
+            dc2 = qsq[:, None] + Qm2 @ groups.centres.T + np.einsum("ij,ij->i", groups.centres, groups.centres)
             lower = np.maximum(np.sqrt(np.maximum(dc2, 0.0)) * (1 - 1e-7) - groups.radii[None], 0.0)
             lower2 = lower * lower
             best_d = np.full((qp.size, m), np.inf)
@@ -510,12 +513,12 @@ def _knn_blockwise(F, codes, K, queries, k, progress, device=None):
             # into runs of adjacent columns so that overlapping classes cost few large products
             # instead of many small ones (the bound only shrinks, so "in reach" is conservative)
             lo0, hi0 = groups.slices[g0]
-            best_d, best_i = _merge_block(Q, qp, qsq, Fs, groups, lo0, hi0, best_d, best_i, m, device, torch_state)
+            best_d, best_i = _merge_block(Qm2, qp, qsq, Fs, groups, lo0, hi0, best_d, best_i, m, device, torch_state)
             thresh = best_d[:, -1] * (1 + 1e-6) + 1e-9 + err  # slack: these are not exact
             reach = (lower2 <= thresh[:, None]).any(0)
             reach[g0] = False
             for lo, hi in _runs(groups.slices, reach, max_cols):
-                best_d, best_i = _merge_block(Q, qp, qsq, Fs, groups, lo, hi, best_d, best_i, m, device, torch_state)
+                best_d, best_i = _merge_block(Qm2, qp, qsq, Fs, groups, lo, hi, best_d, best_i, m, device, torch_state)
             # exact float64 distances in the original coordinates, ties by original index
             q = groups.order[qp]
             near = None
