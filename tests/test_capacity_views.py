@@ -10,6 +10,7 @@ import pytest
 
 import nbdebug as nd
 from nbdebug.datasets import friedland_2d
+from tests import zoo
 from tests.test_capacity import _custom_torch_model, build_mlp, mlp_2_4_2_1
 
 
@@ -79,19 +80,9 @@ def test_capacity_exports_and_page(tmp_path, report):
 
 
 def test_layer_names_are_text_not_html():
-    import torch.nn as nn
-
-    class Evil(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.add_module("x</script><img src=x onerror=alert(1)>", nn.Linear(2, 2))
-
-        def forward(self, x):
-            return getattr(self, "x</script><img src=x onerror=alert(1)>")(x)
-
-    page = nd.capacity(Evil()).to_html()
+    page = nd.capacity(zoo.torch_evil_names()).to_html()
     assert "</script><img" not in page
-    assert any("onerror" in r["name"] for r in page_state(page)["layer_info"])
+    assert zoo.EVIL_NAME in [r["name"] for r in page_state(page)["layer_info"]]
 
 
 def test_complexity_widget_and_figure(tmp_path):

@@ -57,20 +57,10 @@ def test_exports(tmp_path, torch_summary):
 
 
 def test_standalone_html_embeds_state_and_escapes_user_strings(tmp_path):
-    import torch.nn as nn
-
-    class Evil(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.add_module("x</script><img src=x onerror=alert(1)>", nn.Linear(2, 2))
-
-        def forward(self, x):
-            return getattr(self, "x</script><img src=x onerror=alert(1)>")(x)
-
-    page = nd.summary(Evil()).to_html()
+    page = nd.summary(zoo.torch_evil_names()).to_html()
     assert "</script><img" not in page
     state = json.loads(re.search(r'id="nbd-state">(.*?)</script>', page, re.S).group(1))
-    assert any("onerror" in r["name"] for r in state["state"]["rows"])
+    assert zoo.EVIL_NAME in [r["name"] for r in state["state"]["rows"]]
     assert "cdn" not in page.lower() and "https://" not in page
     path = nd.summary(zoo.torch_mlp()).to_html(tmp_path / "s.html")
     assert path.read_text().startswith("<!DOCTYPE html>")

@@ -97,6 +97,25 @@ def torch_shared(seed=0):
     return Shared()
 
 
+#: a layer name that would run script if anything rendered it as HTML
+EVIL_NAME = "x</script><img src=x onerror=alert(1)>"
+
+
+def torch_evil_names():
+    """A one-layer torch model whose layer is called :data:`EVIL_NAME`."""
+    import torch.nn as nn
+
+    class Evil(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.add_module(EVIL_NAME, nn.Linear(2, 2))
+
+        def forward(self, x):
+            return getattr(self, EVIL_NAME)(x)
+
+    return Evil()
+
+
 # -- keras ---------------------------------------------------------------------------------------
 def keras_mlp(seed=0):
     import keras
