@@ -48,11 +48,24 @@ def test_check_array_errors_name_the_argument():
     arr = v.check_array(np.ones((2, 2)), "X")
     with pytest.raises(ValueError):
         arr[0, 0] = 5  # read-only view
+    # values whose sum overflows are still finite; an Inf among them is still found
+    big = np.full(4, 1e308)
+    assert v.check_array(big, "X") is not big
+    big[2] = -np.inf
+    with pytest.raises(ValueError, match=r"X: contains 0 NaN and 1 Inf value\(s\); first at index \(2,\)"):
+        v.check_array(big, "X")
+    with pytest.raises(ValueError, match="0 NaN and 1 Inf"):
+        v.check_array(np.array([np.inf, 1.0], dtype=np.float32), "X")
 
 
 def test_encode_labels():
     codes, classes = v.encode_labels(np.array([3, 7, 3, 9]))
     assert classes == [3, 7, 9] and list(codes) == [0, 1, 0, 2]
+    assert all(type(c) is int for c in classes)  # Python ints, as the user would print them
+    codes, classes = v.encode_labels(np.array(["cat", "ant", "cat"]))
+    assert classes == ["ant", "cat"] and list(codes) == [1, 0, 1] and type(classes[0]) is str
+    codes, classes = v.encode_labels(np.array([True, False, True]))
+    assert classes == [False, True] and list(codes) == [1, 0, 1]
     codes, classes = v.encode_labels([0, 2, 1], classes=["a", "b", "c"])
     assert classes == ["a", "b", "c"] and list(codes) == [0, 2, 1]
     codes, classes = v.encode_labels(["b", "a"], classes=["a", "b"])
