@@ -158,6 +158,31 @@ function nbInterp(stops, t) {
   return `rgb(${c[0]},${c[1]},${c[2]})`;
 }
 
+/** 256-entry RGB lookup table of a colour map (signed maps span [-1, 1], the others [0, 1]). */
+function nbLut(fn, signed) {
+  const lut = new Uint8ClampedArray(256 * 3);
+  for (let i = 0; i < 256; i++) {
+    const t = signed ? (i - 127.5) / 127.5 : i / 255;
+    lut.set(fn(t).match(/\d+/g).map(Number).slice(0, 3), i * 3);
+  }
+  return lut;
+}
+
+/** Spectrogram i of an (N, F, T) uint8 array as ImageData (T × F), low frequencies at the bottom. */
+function nbSpecImage(spec, i) {
+  const lut = nbSpecImage.lut || (nbSpecImage.lut = nbLut(nbSequential, false));
+  const [, f, t] = spec.shape;
+  const img = new ImageData(t, f);
+  const off = i * f * t, dst = img.data;
+  for (let r = 0; r < f; r++) {
+    for (let c = 0; c < t; c++) {
+      const p = ((f - 1 - r) * t + c) * 4, j = spec.data[off + r * t + c] * 3;
+      dst[p] = lut[j]; dst[p + 1] = lut[j + 1]; dst[p + 2] = lut[j + 2]; dst[p + 3] = 255;
+    }
+  }
+  return img;
+}
+
 /**
  * A tooltip inside `root` (which should be position: relative).
  * @param {HTMLElement} root

@@ -6,18 +6,7 @@
 const NBA_BOX = 248; // screen pixels of one panel at "fit"
 const NBA_MAX_CANVAS = 4096;
 
-/** 256-entry RGB lookup tables, parsed once from the shared colour maps. */
-function nbaLut(fn, signed) {
-  const lut = new Uint8ClampedArray(256 * 3);
-  for (let i = 0; i < 256; i++) {
-    const t = signed ? (i - 127.5) / 127.5 : i / 255;
-    const m = fn(t).match(/\d+/g).map(Number);
-    lut.set(m.slice(0, 3), i * 3);
-  }
-  return lut;
-}
-const NBA_DIV = nbaLut(nbDiverging, true);
-const NBA_SEQ = nbaLut(nbSequential, false);
+const NBA_DIV = nbLut(nbDiverging, true);
 
 /** ImageData of example i of a (N, H, W, C) uint8 array (C = 1 or 3). */
 function nbaImage(arr, i) {
@@ -51,24 +40,19 @@ function nbaDiffImage(diff, scaleArr, i, amp) {
   return img;
 }
 
-/** A spectrogram (N, F, T) uint8 as an image, low frequencies at the bottom. */
+/** Spectrogram i of (N, F, T) uint8 as an image; with `other`, the signed dB difference to it
+ *  (±30 dB at the ends of the diverging map). Low frequencies at the bottom. */
 function nbaSpecImage(spec, i, other) {
+  if (!other) return nbSpecImage(spec, i);
   const [, f, t] = spec.shape;
   const img = new ImageData(t, f);
   const off = i * f * t, dst = img.data;
   for (let r = 0; r < f; r++) {
     for (let c = 0; c < t; c++) {
       const p = ((f - 1 - r) * t + c) * 4;
-      let j;
-      if (other) { // signed dB difference, ±30 dB at the ends of the map
-        const d = ((spec.data[off + r * t + c] - other.data[off + r * t + c]) / 255) * 90;
-        j = Math.round((Math.max(-1, Math.min(1, d / 30)) + 1) * 127.5) * 3;
-        dst[p] = NBA_DIV[j]; dst[p + 1] = NBA_DIV[j + 1]; dst[p + 2] = NBA_DIV[j + 2];
-      } else {
-        j = spec.data[off + r * t + c] * 3;
-        dst[p] = NBA_SEQ[j]; dst[p + 1] = NBA_SEQ[j + 1]; dst[p + 2] = NBA_SEQ[j + 2];
-      }
-      dst[p + 3] = 255;
+      const d = ((spec.data[off + r * t + c] - other.data[off + r * t + c]) / 255) * 90;
+      const j = Math.round((Math.max(-1, Math.min(1, d / 30)) + 1) * 127.5) * 3;
+      dst[p] = NBA_DIV[j]; dst[p + 1] = NBA_DIV[j + 1]; dst[p + 2] = NBA_DIV[j + 2]; dst[p + 3] = 255;
     }
   }
   return img;

@@ -338,10 +338,19 @@ function csgGallery(host) {
       } else if (mod === "audio" && model.get("gallery_audio")) {
         const bytes = nbArray(model.get("gallery_audio")).data;
         const off = nbArray(model.get("gallery_audio_offsets")).data;
+        const specs = model.get("gallery_spectrograms") ? nbArray(model.get("gallery_spectrograms")) : null;
         for (let i = 0; i + 1 < off.length; i++) {
           const url = URL.createObjectURL(new Blob([bytes.slice(off[i], off[i + 1])], { type: "audio/wav" }));
           urls.push(url);
-          items.append(nbEl("div", { class: "nbd-csg-item nbd-csg-audio" }, [nbEl("audio", { controls: true, preload: "none", src: url }), caption(i)]));
+          const parts = [];
+          if (specs) { // see the sound: time across, frequency up, on one dB scale for the gallery
+            const img = nbSpecImage(specs, i);
+            const c = nbEl("canvas", { class: "nbd-csg-spec", width: String(img.width), height: String(img.height) });
+            c.getContext("2d").putImageData(img, 0, 0);
+            parts.push(c);
+          }
+          parts.push(nbEl("audio", { controls: true, preload: "none", src: url }), caption(i));
+          items.append(nbEl("div", { class: "nbd-csg-item nbd-csg-audio" }, parts));
         }
       } else if (model.get("gallery_rows")) {
         const rows = nbArray(model.get("gallery_rows"));

@@ -358,10 +358,20 @@ def test_widget_audio_and_tabular_galleries():
     off = wa.gallery_audio_offsets
     assert off.size == wa.gallery_index.size + 1
     assert bytes(wa.gallery_audio[off[0]:off[1]][:4]) == b"RIFF"
+    # a spectrogram per clip, on one dB scale: the loudest bin of the gallery is 255
+    spec = wa.gallery_spectrograms
+    assert spec.dtype == np.uint8 and spec.ndim == 3 and spec.shape[0] == wa.gallery_index.size and spec.max() == 255
+    from nbdebug.views._base import spectrogram_db
+
+    first = spectrogram_db(np.asarray(Xa[wa.gallery_index[:1]], dtype=np.float64), sr)[0]
+    assert spec.shape[1:] == first.shape
+    # the image is that clip's spectrogram: its loudest frequency row is the same
+    assert spec[0].mean(1).argmax() == first.mean(1).argmax()
     Xt, yt = make_blobs(200, 5, centers=3, cluster_std=4.0, random_state=0)
     wt = nd.csg(Xt, yt).widget()
     wt.selected_pair = [0, 1]
     assert wt.modality == "tabular" and wt.gallery_rows.shape[1] == 5 and wt.gallery_columns[0] == "x0"
+    assert wt.gallery_spectrograms is None
 
 
 def test_exports_and_page(tmp_path):

@@ -75,3 +75,28 @@ array_serialization = {"to_json": array_to_json, "from_json": array_from_json}
 def array_trait():
     """A numpy array trait that syncs as a ``{dtype, shape, buffer}`` binary buffer, never JSON lists."""
     return traitlets.Instance(np.ndarray, allow_none=True).tag(sync=True, **array_serialization)
+
+
+#: dynamic range of spectrogram images: the loudest bin down to this many dB below it
+SPEC_DB_RANGE = 90.0
+
+
+def spectrogram_db(waves: np.ndarray, sample_rate: int | None) -> np.ndarray:
+    """Power spectrograms in dB, (n, F, T); 256-sample Hann windows with 75 % overlap."""
+    from scipy.signal import spectrogram
+
+    nper = int(min(256, max(16, waves.shape[-1] // 8)))
+    _, _, s = spectrogram(waves, fs=sample_rate or 1.0, nperseg=nper, noverlap=nper * 3 // 4, axis=-1)
+    return 10 * np.log10(s + 1e-12)
+
+
+def spectrogram_images(*batches: np.ndarray, sample_rate: int | None):
+    """Spectrograms of each (n, length) batch as uint8 images on one shared dB scale.
+
+    Returns the list of (n, F, T) uint8 arrays (0 = ``SPEC_DB_RANGE`` dB below the loudest bin of
+    all batches, 255 = that bin) and the range ``(lo, hi)`` in dB, so the images compare.
+    """
+    specs = [spectrogram_db(b, sample_rate) for b in batches]
+    hi = float(max(s.max() for s in specs))
+    lo = hi - SPEC_DB_RANGE
+    return [np.round(np.clip((s - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8) for s in specs], (lo, hi)

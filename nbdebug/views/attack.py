@@ -11,7 +11,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ._base import array_trait, load_css, load_esm
+from ._base import array_trait, load_css, load_esm, spectrogram_images
 
 #: metrics the gallery can be sorted by: key -> label
 METRICS = {
@@ -25,15 +25,6 @@ METRICS = {
     "confidence_after": "confidence after",
     "success": "flipped",
 }
-
-
-def spectrogram_db(waves: np.ndarray, sample_rate: int | None):
-    """Power spectrograms in dB, (n, F, T); 256-sample Hann windows with 75 % overlap."""
-    from scipy.signal import spectrogram
-
-    nper = int(min(256, max(16, waves.shape[-1] // 8)))
-    _, _, s = spectrogram(waves, fs=sample_rate or 1.0, nperseg=nper, noverlap=nper * 3 // 4, axis=-1)
-    return 10 * np.log10(s + 1e-12)
 
 
 def _audio_waves(arr: np.ndarray, channel_axis: int | None) -> np.ndarray:
@@ -106,11 +97,8 @@ class AttackWidget(anywidget.AnyWidget):
             wx, wa = _audio_waves(x, report.channel_axis), _audio_waves(adv, report.channel_axis)
             state["originals"], state["adversarials"] = wx, wa
             signed = wa - wx
-            so, sa = spectrogram_db(wx, report.sample_rate), spectrogram_db(wa, report.sample_rate)
-            hi = float(max(so.max(), sa.max()))
-            lo = hi - 90.0
-            q = lambda s: np.round(np.clip((s - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)  # noqa: E731
-            state["spec_originals"], state["spec_adversarials"] = q(so), q(sa)
+            (so, sa), (lo, hi) = spectrogram_images(wx, wa, sample_rate=report.sample_rate)
+            state["spec_originals"], state["spec_adversarials"] = so, sa
             state["spec_db_range"] = [lo, hi]
         scale = np.abs(signed.reshape(n, -1)).max(axis=1)
         state["diff"] = np.round(signed / np.where(scale > 0, scale, 1).reshape(-1, *[1] * (signed.ndim - 1)) * 127).astype(np.int8)

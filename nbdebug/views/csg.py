@@ -14,7 +14,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ._base import array_trait, load_css, load_esm
+from ._base import array_trait, load_css, load_esm, spectrogram_images
 
 #: gallery size per selected pair
 GALLERY_SIZE = 16
@@ -108,6 +108,7 @@ class CSGWidget(anywidget.AnyWidget):
     gallery_images = array_trait()
     gallery_audio = array_trait()
     gallery_audio_offsets = array_trait()
+    gallery_spectrograms = array_trait()
     gallery_rows = array_trait()
     gallery_columns = traitlets.List(traitlets.Unicode()).tag(sync=True)
     gallery_pair = traitlets.List(traitlets.Int(), default_value=[]).tag(sync=True)
@@ -167,7 +168,7 @@ class CSGWidget(anywidget.AnyWidget):
     def _gallery(self):
         empty = {
             "gallery_index": None, "gallery_labels": None, "gallery_images": None,
-            "gallery_audio": None, "gallery_audio_offsets": None, "gallery_rows": None,
+            "gallery_audio": None, "gallery_audio_offsets": None, "gallery_spectrograms": None, "gallery_rows": None,
             "gallery_pair": [],
         }
         pair = self.selected_pair
@@ -194,6 +195,9 @@ class CSGWidget(anywidget.AnyWidget):
                 offsets = np.cumsum([0] + [len(c) for c in clips]).astype(np.int32)
                 values["gallery_audio"] = np.frombuffer(b"".join(clips), dtype=np.uint8)
                 values["gallery_audio_offsets"] = offsets
+                # show the sounds too: spectrograms on one dB scale, so the clips compare
+                waves = np.asarray(data[idx], dtype=np.float64).reshape(idx.size, -1)
+                values["gallery_spectrograms"] = spectrogram_images(waves, sample_rate=self.base.sample_rate)[0][0]
             else:
                 flat = np.asarray(data[idx], dtype=np.float64).reshape(idx.size, -1)
                 values["gallery_rows"] = flat[:, :TABLE_COLUMNS]

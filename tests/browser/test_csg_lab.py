@@ -19,7 +19,16 @@ def test_csg_view_in_lab(page, lab_server):
     assert root.locator("[data-testid=csg-heatmap] rect.nbd-cell").count() == 100
     assert root.locator("[data-testid=csg-spectrum] rect.nbd-bar").count() == 9
     assert root.locator("[data-testid=csg-classes] input[type=checkbox]").count() == 10
-    assert page.locator("[data-testid=csg-gallery] audio").count() >= 2
+    n_audio = page.locator("[data-testid=csg-gallery] audio").count()
+    assert n_audio >= 2
+    # each clip is shown as well as played: a spectrogram canvas per player, with real content
+    assert page.locator("[data-testid=csg-gallery] canvas.nbd-csg-spec").count() == n_audio
+    spread = page.evaluate("""() => {
+      const c = document.querySelector('[data-testid=csg-gallery] canvas.nbd-csg-spec');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const v = new Set(); for (let i = 0; i < d.length; i += 4) v.add(d[i] * 65536 + d[i + 1] * 256 + d[i + 2]);
+      return v.size; }""")
+    assert spread > 10, spread
     root.locator("[data-testid=csg-heatmap] rect.nbd-cell[data-row='8'][data-col='1']").click()
     page.wait_for_function("() => document.querySelector('[data-testid=csg-gallery] canvas.nbd-csg-thumb')", timeout=20_000)
     out = kernel_exec(page, "w = raw.widget(); print(w.selected_pair, w.gallery_pair, w.gallery_images.shape[1:])")
